@@ -1,0 +1,1 @@
+"""Configuration: one typed settings object and the default feed list."""

@@ -1,0 +1,111 @@
+"""One typed settings object from WIRE_* environment variables; fails fast on bad values."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.policy import CleanLimits, DedupPolicy, FetchPolicy
+
+DEFAULT_FEEDS_FILE = Path(__file__).with_name("feeds.yaml")
+
+
+class Settings(BaseSettings):
+    """Every setting of wire-ingest; each stage gets only its own section."""
+
+    model_config = SettingsConfigDict(env_prefix="WIRE_", env_file=".env", extra="ignore")
+
+    redis_url: str | None = None
+    database_url: str | None = None
+    var_dir: Path = Path("var")
+    feeds_file: Path = DEFAULT_FEEDS_FILE
+    allow_private_networks: bool = False
+
+    item_ttl_seconds: int = Field(default=86_400, ge=60)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=15.0, gt=0)
+    total_timeout: float = Field(default=30.0, gt=0)
+    max_page_bytes: int = Field(default=5_000_000, ge=10_000)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    user_agent: str = "wire-ingest/0.1 (news-wire ingestion; +https://github.com/wire-ingest)"
+    host_delay_seconds: float = Field(default=1.0, ge=0)
+
+    poll_interval_seconds: int = Field(default=900, ge=30)
+    beat_tick_seconds: float = Field(default=30.0, gt=0)
+    min_words: int = Field(default=30, ge=0)
+    dedup_retention_days: int = Field(default=30, ge=1)
+
+    retry_max: int = Field(default=5, ge=0, le=20)
+    retry_backoff_max: int = Field(default=120, ge=1)
+    visibility_timeout: int = Field(default=3_600, ge=60)
+
+    log_level: str = "INFO"
+
+    @field_validator("redis_url", "database_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """Treat WIRE_X= (empty) as unset, so embedded defaults apply."""
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _backoff_below_visibility(self) -> "Settings":
+        """Refuse retry countdowns that outlive the broker's visibility timeout (redelivery)."""
+        if self.retry_backoff_max >= self.visibility_timeout:
+            raise ValueError("WIRE_RETRY_BACKOFF_MAX must be below WIRE_VISIBILITY_TIMEOUT")
+        return self
+
+    @property
+    def database_url_resolved(self) -> str:
+        """The database URL, or the embedded SQLite file under var_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'wire.db').resolve()}"
+
+    @property
+    def redis_socket(self) -> Path:
+        """The embedded Redis server's socket under var_dir."""
+        return (self.var_dir / "redis.sock").resolve()
+
+    @property
+    def embedded_redis(self) -> bool:
+        """Whether the embedded Redis server is used (WIRE_REDIS_URL unset)."""
+        return not self.redis_url
+
+    @property
+    def redis_url_resolved(self) -> str:
+        """The Redis URL for redis-py clients (the item store, dedup, stats)."""
+        url = self.redis_url or f"unix://{self.redis_socket}"
+        return url.replace("redis+socket://", "unix://", 1)
+
+    @property
+    def broker_url(self) -> str:
+        """The Redis URL in the form Celery's transport reads (unix sockets as redis+socket)."""
+        url = self.redis_url or f"redis+socket://{self.redis_socket}"
+        return url.replace("unix://", "redis+socket://", 1)
+
+    def fetch_policy(self) -> FetchPolicy:
+        """The fetch stage's section."""
+        return FetchPolicy(
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            total_timeout=self.total_timeout,
+            max_bytes=self.max_page_bytes,
+            max_redirects=self.max_redirects,
+            user_agent=self.user_agent,
+            allow_private_networks=self.allow_private_networks,
+        )
+
+    def clean_limits(self) -> CleanLimits:
+        """The clean stage's section."""
+        return CleanLimits(min_words=self.min_words, max_html_bytes=self.max_page_bytes)
+
+    def dedup_policy(self) -> DedupPolicy:
+        """The dedup stage's section."""
+        return DedupPolicy(retention_seconds=self.dedup_retention_days * 86_400)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Pipeline stages as plain functions and the record types they exchange."""

@@ -1,0 +1,31 @@
+"""Per-stage settings sections: each stage receives only its own."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """How the fetcher talks to the network."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    total_timeout: float = 30.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    user_agent: str = "wire-ingest/0.1 (+https://github.com/wire-ingest/wire-ingest)"
+    allow_private_networks: bool = False
+
+
+@dataclass(frozen=True)
+class CleanLimits:
+    """Bounds on what the clean stage accepts."""
+
+    min_words: int = 30
+    max_html_bytes: int = 5_000_000
+
+
+@dataclass(frozen=True)
+class DedupPolicy:
+    """How long dedup keys live and when texts count as one story."""
+
+    retention_seconds: int = 30 * 86_400
