@@ -1,0 +1,82 @@
+"""Author names from bylines: split, stripped of "By", roles, agencies and organisations."""
+
+import re
+
+from pipeline.wire_facts import agency_name
+
+# Separators between names: trafilatura's ";", commas, "and"/"&" (and the German/French "und"/"et").
+SEPARATORS = re.compile(r"\s*(?:;|,|\|)\s*|\s+(?:and|&|und|et)\s+", re.IGNORECASE)
+BY_PREFIX = re.compile(r"^(?:by|von|par|por)\s*[:\-]?\s+", re.IGNORECASE)
+# Words that make a byline part a role or a desk rather than a person.
+ROLE_WORDS = frozenset(
+    {
+        "staff",
+        "correspondent",
+        "correspondents",
+        "reporter",
+        "reporters",
+        "editor",
+        "editors",
+        "writer",
+        "writers",
+        "contributor",
+        "contributors",
+        "bureau",
+        "desk",
+        "newsroom",
+        "agency",
+        "agencies",
+        "wires",
+        "team",
+        "admin",
+        "administrator",
+        "author",
+        "editorial",
+        "redaktion",
+    }
+)
+ORG_WORDS = frozenset(
+    {"gmbh", "ltd", "inc", "llc", "plc", "corp", "news", "media", "press", "online", "magazine"}
+)
+MAX_NAME_WORDS = 5  # longer parts are sentences or captions, not names
+
+
+def split_authors(raw: str | None, site_name: str | None = None) -> list[str]:
+    """Split a byline into person names, dropping roles, agencies and the publisher."""
+    if not raw:
+        return []
+    names: list[str] = []
+    seen: set[str] = set()
+    for part in SEPARATORS.split(BY_PREFIX.sub("", raw.strip())):
+        name = _clean_part(part)
+        if name is None or len(name) < 2 or not _is_person(name, site_name):
+            continue
+        if name.casefold() not in seen:  # trafilatura repeats "A; A" when a page gives both
+            seen.add(name.casefold())
+            names.append(name)
+    return names
+
+
+def _clean_part(part: str) -> str | None:
+    """Trim one byline part; title-case names printed in capitals."""
+    name = BY_PREFIX.sub("", " ".join(part.split())).strip(" .:-–—")
+    if not name:
+        return None
+    return name.title() if name.isupper() and len(name) > 3 else name
+
+
+def _is_person(name: str, site_name: str | None) -> bool:
+    """Tell whether a byline part looks like a person rather than a role, agency or outlet."""
+    words = [word.casefold().strip(".") for word in name.split()]
+    if len(words) > MAX_NAME_WORDS or words[0] == "the" or "://" in name or "@" in name:
+        return False
+    if agency_name(name) is not None or any(agency_name(word) for word in name.split()):
+        return False
+    if ROLE_WORDS.intersection(words) or ORG_WORDS.intersection(words):
+        return False
+    return not (site_name and _letters(name) == _letters(site_name))
+
+
+def _letters(text: str) -> str:
+    """Case-folded letters and digits only, so "Cleveland com" matches "cleveland.com"."""
+    return re.sub(r"[\W_]+", "", text.casefold())
