@@ -1,0 +1,97 @@
+"""The store stage: idempotent upsert of an article and its labels."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from pipeline.models import ArticleRow, LabelRow
+from pipeline.records import Classification, Label, StoredArticle
+
+
+def article_values(record: StoredArticle) -> dict[str, Any]:
+    """The article row's column values for one record."""
+    art, dedup = record.article, record.dedup
+    return {
+        "id": art.item_id,
+        "url": art.url,
+        "canonical_url": art.canonical_url,
+        "feed_url": art.feed_url,
+        "title": art.title,
+        "authors": art.authors,
+        "published_at": art.published_at,
+        "updated_at": art.updated_at,
+        "language": art.language,
+        "site_name": art.site_name,
+        "description": art.description,
+        "image_url": art.image_url,
+        "text": art.text,
+        "agency": art.agency,
+        "dateline": art.dateline,
+        "tags": art.tags,
+        "word_count": art.word_count,
+        "text_hash": dedup.text_hash,
+        "story_id": dedup.story_id,
+        "duplicate_of": dedup.duplicate_of,
+        "model_version": record.classification.model,
+        "stored_at": datetime.now(UTC),
+    }
+
+
+def label_values(article_id: str, labels: Classification) -> list[dict[str, Any]]:
+    """The label rows of one article, one per (kind, code)."""
+    kinds: dict[str, list[Label]] = {
+        "topic": labels.topics,
+        "country": labels.countries,
+        "region": labels.regions,
+        "organization": labels.organizations,
+    }
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for kind, items in kinds.items():
+        for label in items:
+            rows[(kind, label.code)] = {
+                "article_id": article_id,
+                "kind": kind,
+                "code": label.code,
+                "name": label.name,
+                "score": label.score,
+                "model": labels.model,
+            }
+    return list(rows.values())
+
+
+def _insert(session: Session) -> Any:
+    """The dialect's INSERT construct that knows ON CONFLICT."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise ValueError(f"unsupported database dialect: {name}")
+
+
+def store_many(records: list[StoredArticle], session: Session) -> int:
+    """Upsert articles and replace their labels; running it twice leaves the same rows."""
+    if not records:
+        return 0
+    insert = _insert(session)
+    # One statement may not touch a row twice (PostgreSQL refuses it): the last copy wins.
+    records = list({r.article.item_id: r for r in records}.values())
+    rows = [article_values(r) for r in records]
+    stmt = insert(ArticleRow).values(rows)
+    # stored_at keeps the first store's time; every other column takes the newest values.
+    updates = {c: stmt.excluded[c] for c in rows[0] if c not in ("id", "stored_at")}
+    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=updates))
+    ids = [r.article.item_id for r in records]
+    session.execute(delete(LabelRow).where(LabelRow.article_id.in_(ids)))
+    labels = [row for r in records for row in label_values(r.article.item_id, r.classification)]
+    if labels:
+        session.execute(insert(LabelRow).values(labels).on_conflict_do_nothing())
+    return len(records)
+
+
+def store(record: StoredArticle, session: Session) -> None:
+    """Store one article idempotently (the caller owns the transaction)."""
+    store_many([record], session)
