@@ -1,0 +1,95 @@
+"""The store stage against real SQLite and PostgreSQL databases."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.db import make_engine, session_factory, upgrade
+from pipeline.models import ArticleRow, LabelRow
+from pipeline.records import Article, Classification, DedupVerdict, Label, StoredArticle
+from pipeline.store import store, store_many
+
+
+def _record(item_id: str = "a1", title: str = "Kremlin says", topics: int = 2) -> StoredArticle:
+    article = Article(
+        item_id=item_id,
+        feed_url="http://127.0.0.1/feed.xml",
+        url=f"http://127.0.0.1/news/{item_id}",
+        canonical_url=f"http://example.com/{item_id}",
+        title=title,
+        authors=["Dmitry Antonov", "Guy Faulconbridge"],
+        published_at=datetime(2025, 4, 22, 9, 14, tzinfo=UTC),
+        language="en",
+        text="The Kremlin said on Monday ...",
+        agency="Reuters",
+        dateline="Moscow",
+        tags=["Europe", "War"],
+        word_count=6,
+    )
+    labels = Classification(
+        topics=[Label(code=f"medtop:1{i}000000", name=f"t{i}", score=0.5) for i in range(topics)],
+        countries=[Label(code="RU", name="Russia", score=0.9)],
+        model="test-1",
+    )
+    dedup = DedupVerdict(story_id="s1", duplicate_of=None, text_hash="h" * 64)
+    return StoredArticle(article=article, dedup=dedup, classification=labels)
+
+
+def _counts(url: str) -> tuple[int, int]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        articles = conn.scalar(select(func.count()).select_from(ArticleRow)) or 0
+        labels = conn.scalar(select(func.count()).select_from(LabelRow)) or 0
+    engine.dispose()
+    return articles, labels
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the migrated test database; the engine is disposed afterwards."""
+    engine = make_engine(database_url)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def test_store_is_idempotent_for_same_item(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    for _ in range(2):
+        with sessions.begin() as session:
+            store(_record(), session)
+    assert _counts(database_url) == (1, 3)
+
+
+def test_store_replaces_labels_and_updates_fields_on_rerun(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    with sessions.begin() as session:
+        store(_record(topics=3), session)
+    with sessions.begin() as session:
+        store(_record(title="Kremlin says, updated", topics=1), session)
+    with sessions() as session:
+        row = session.get_one(ArticleRow, "a1")
+        assert row.title == "Kremlin says, updated"
+        assert row.authors == ["Dmitry Antonov", "Guy Faulconbridge"]
+        assert row.published_at is not None
+        assert row.published_at.astimezone(UTC) == datetime(2025, 4, 22, 9, 14, tzinfo=UTC)
+    assert _counts(database_url) == (1, 2)
+
+
+def test_store_many_keeps_the_last_copy_of_a_repeated_item(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    with sessions.begin() as session:
+        stored = store_many([_record("a1", "first"), _record("a2"), _record("a1", "last")], session)
+    assert stored == 2
+    with sessions() as session:
+        assert session.get_one(ArticleRow, "a1").title == "last"
+
+
+def test_migrations_upgrade_twice_is_a_no_op(database_url: str) -> None:
+    upgrade(database_url)
+    assert _counts(database_url) == (0, 0)

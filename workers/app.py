@@ -1,0 +1,53 @@
+"""The Celery app, built from settings: the one place where things are wired."""
+
+from typing import Any
+
+from celery import Celery
+from kombu import Queue  # type: ignore[attr-defined]
+
+from config.settings import Settings, get_settings
+from workers import flow
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Celery's configuration, derived from our settings."""
+    return {
+        "broker_url": settings.broker_url,
+        "broker_connection_retry_on_startup": True,
+        # Redis redelivers unacked messages after this; retries must be shorter (see settings).
+        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout},
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "result_serializer": "json",
+        # Nobody reads task results: outcomes are counted in Redis and stored in the database.
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_queues": [Queue(name) for name in flow.QUEUES],
+        "task_default_queue": "poll",
+        "task_routes": flow.routes(),
+        "task_send_sent_event": True,
+        "worker_send_task_events": True,
+        "worker_hijack_root_logger": False,
+        "beat_schedule": {
+            "dispatch-due-feeds": {
+                "task": flow.DISPATCH_TASK,
+                "schedule": settings.beat_tick_seconds,
+                # A tick older than the next one is useless: let it expire instead of piling up.
+                "options": {"expires": settings.beat_tick_seconds},
+            }
+        },
+        "timezone": "UTC",
+    }
+
+
+def create_app(settings: Settings | None = None) -> Celery:
+    """A Celery app for these settings, with the stage tasks registered."""
+    app = Celery("wire")
+    app.conf.update(celery_config(settings or get_settings()))
+    app.conf.imports = ("workers.tasks",)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,109 @@
+"""The base of every stage task: outcomes counted once, retries declared once, dead letters."""
+
+import logging
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from celery import Task
+
+from pipeline.errors import Drop, Retryable
+from pipeline.models import DeadLetter
+from pipeline.records import Record
+from workers.items import ItemMissing
+from workers.resources import resources
+from workers.stats import Stats
+
+log = logging.getLogger("wire.stage")
+
+
+def backoff(attempt: int, cap: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with full jitter, capped; a server's Retry-After wins if shorter."""
+    delay = random.uniform(0, min(cap, 2 ** (attempt + 1)))  # noqa: S311 - jitter, not crypto
+    if retry_after is not None:
+        delay = min(max(delay, retry_after), cap)
+    return delay
+
+
+class StageTask(Task):  # type: ignore[misc]  # celery ships no type information
+    """Runs one stage on one item and records exactly one outcome for it."""
+
+    abstract = True
+    acks_late = True
+    reject_on_worker_lost = True
+    stage: str = ""
+    #: The record kinds this stage reads, kept in a dead letter so a replay has its input.
+    inputs: tuple[type[Record], ...] = ()
+    #: False where the item has its own schedule (a feed's next poll is its retry).
+    retry_transient: bool = True
+
+    def run_stage(self, item_id: str, run_id: str | None, work: Callable[[], None]) -> None:
+        """Call `work`; count its outcome, retry a Retryable, dead-letter what cannot go on."""
+        stats = Stats(resources().redis)
+        fields = {"stage": self.stage, "item_id": item_id, "task_id": self.request.id}
+        try:
+            work()
+        except Drop as drop:
+            stats.outcome(self.stage, item_id, run_id, "dropped", drop.reason)
+            log.info("dropped %s", drop, extra={**fields, "outcome": "dropped"})
+            return
+        except ItemMissing as missing:
+            stats.outcome(self.stage, item_id, run_id, "dropped", "item-expired")
+            log.warning("item gone: %s", missing, extra={**fields, "outcome": "dropped"})
+            return
+        except Retryable as exc:
+            self._retry_or_dead_letter(exc, item_id, run_id, stats)
+            return
+        except Exception as exc:
+            # A bug: recorded, dead-lettered for replay, and raised so Flower shows the failure.
+            self.dead_letter(item_id, f"error: {type(exc).__name__}: {exc}")
+            stats.outcome(self.stage, item_id, run_id, "error", type(exc).__name__)
+            log.exception("stage failed", extra={**fields, "outcome": "error"})
+            raise
+        stats.outcome(self.stage, item_id, run_id, "out")
+
+    def _retry_or_dead_letter(
+        self, exc: Retryable, item_id: str, run_id: str | None, stats: Stats
+    ) -> None:
+        settings = resources().settings
+        if not self.retry_transient:
+            stats.outcome(self.stage, item_id, run_id, "failed", exc.reason)
+            log.info("failed: %s", exc, extra={"stage": self.stage, "item_id": item_id})
+            return
+        attempt = self.request.retries
+        if attempt < settings.retry_max:
+            stats.retried(self.stage)
+            countdown = backoff(attempt, settings.retry_backoff_max, exc.retry_after)
+            log.info("retrying in %.1fs: %s", countdown, exc, extra={"item_id": item_id})
+            raise self.retry(countdown=countdown, exc=exc, max_retries=settings.retry_max)
+        self.dead_letter(item_id, f"{exc.reason}: {exc.detail}")
+        stats.outcome(self.stage, item_id, run_id, "failed", exc.reason)
+
+    def dead_letter(self, item_id: str, reason: str) -> None:
+        """Keep what is needed to replay the item: stage, reason, attempts, message, input."""
+        payload: dict[str, Any] = {
+            "task": self.name,
+            "args": list(self.request.args or []),
+            "kwargs": dict(self.request.kwargs or {}),
+            "input": self.input_snapshot(item_id),
+        }
+        res = resources()
+        with res.sessions.begin() as session:
+            session.add(
+                DeadLetter(
+                    stage=self.stage,
+                    item_id=item_id,
+                    reason=reason[:2000],
+                    attempts=self.request.retries + 1,
+                    payload=payload,
+                    created_at=datetime.now(UTC),
+                    replayed_at=None,
+                )
+            )
+
+    def input_snapshot(self, item_id: str) -> dict[str, str]:
+        """The stage's input record(s) as stored JSON, keyed by record kind."""
+        items = resources().items
+        found = {kind.__name__: items.raw(item_id, kind) for kind in self.inputs}
+        return {name: raw for name, raw in found.items() if raw is not None}

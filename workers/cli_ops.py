@@ -1,0 +1,98 @@
+"""`wire ingest`, `wire status`, `wire replay`, `wire demo`, `wire db upgrade`."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from config.settings import get_settings
+from pipeline.db import upgrade
+from pipeline.errors import Drop
+from pipeline.models import DeadLetter, Feed
+from pipeline.registry import now
+from workers import fleet, flow
+from workers.app import app
+from workers.cli_fleet import prepare
+from workers.ingest import feeds_for_run, print_summary, run_once
+from workers.replay import replay_dead_letters
+from workers.resources import resources
+from workers.stats import OUTCOMES, Stats
+
+
+def ingest(args: argparse.Namespace) -> int:
+    """Poll every feed (or those of --feeds) once and run every stage until done."""
+    settings = get_settings()
+    prepare(settings)
+    with fleet.embedded_redis(settings):
+        try:
+            ids = feeds_for_run(settings, Path(args.feeds) if args.feeds else None)
+        except (OSError, UnicodeDecodeError, Drop) as exc:
+            print(f"cannot read the feed list: {exc}", file=sys.stderr)
+            return 2
+        result = run_once(
+            settings, ids, local_workers=not args.no_local_workers, timeout=args.timeout
+        )
+    print_summary(result)
+    return 0 if result.finished and result.errors == 0 else 1
+
+
+def db_upgrade(_args: argparse.Namespace) -> int:
+    """Apply the schema migrations to the configured database."""
+    settings = get_settings()
+    upgrade(settings.database_url_resolved)
+    print(f"schema up to date: {settings.database_url_resolved.split('@')[-1]}")
+    return 0
+
+
+def _queue_depths() -> dict[str, int]:
+    redis = resources().redis
+    return {queue: int(redis.llen(queue)) for queue in flow.QUEUES}
+
+
+def _live_workers() -> list[str]:
+    replies = app.control.ping(timeout=1.0) or []
+    return sorted(name for reply in replies for name in reply)
+
+
+def status(_args: argparse.Namespace) -> int:
+    """Queue depths, live workers, feeds due and failing, dead letters, stage counters."""
+    settings = get_settings()
+    prepare(settings)
+    if settings.embedded_redis and not fleet.embedded_running(settings):
+        print("broker: embedded Redis is not running (start the fleet with `wire run`)")
+        depths, workers, counts = {}, [], None
+    else:
+        depths, workers, counts = _queue_depths(), _live_workers(), Stats(resources().redis).read()
+    with resources().sessions() as session:
+        feeds = session.scalar(select(func.count()).select_from(Feed)) or 0
+        due = session.scalar(select(func.count()).where(Feed.next_poll_at <= now())) or 0
+        failing = session.scalar(select(func.count()).where(Feed.last_error.is_not(None))) or 0
+        dead = session.scalar(select(func.count()).where(DeadLetter.replayed_at.is_(None))) or 0
+    print(f"workers: {len(workers)} live {' '.join(workers)}")
+    print("queues:  " + "  ".join(f"{q}={n}" for q, n in depths.items()))
+    print(f"feeds:   {feeds} registered, {due} due, {failing} failing")
+    print(f"dead letters: {dead} waiting for `wire replay`")
+    if counts is not None:
+        print(f"{'stage':10}{'in':>8}" + "".join(f"{o:>9}" for o in OUTCOMES) + f"{'retried':>9}")
+        for stage in flow.STAGES:
+            cells = "".join(f"{counts.get(stage, o):>9}" for o in (*OUTCOMES, "retried"))
+            print(f"{stage:10}{counts.get(stage, 'in'):>8}{cells}")
+    return 0
+
+
+def replay(args: argparse.Namespace) -> int:
+    """Send dead-lettered items back to the stage that gave up on them."""
+    settings = get_settings()
+    prepare(settings)
+    with fleet.embedded_redis(settings):
+        sent = replay_dead_letters(args.stage, args.limit)
+    print(f"{sent} dead letters sent back to their stage")
+    return 0
+
+
+def demo(_args: argparse.Namespace) -> int:
+    """Serve the bundled sample on 127.0.0.1 and ingest it end to end."""
+    from workers.demo import run_demo  # the demo server is only needed here
+
+    return run_demo()

@@ -1,0 +1,98 @@
+"""Per-stage counters in Redis: items in and exactly one outcome per item per stage."""
+
+from dataclasses import dataclass
+
+import redis
+
+GLOBAL = "wire:stats"
+REASONS = "wire:stats:reasons"
+OUTCOMES = ("out", "dropped", "failed", "error")
+GUARD_TTL = 7 * 86_400
+RUN_TTL = 7 * 86_400
+
+# Count once per (stage, item, run, event): a redelivered message must not count twice.
+_COUNT_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+  if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[3], ARGV[3], 1) end
+  if KEYS[4] ~= '' then
+    redis.call('HINCRBY', KEYS[4], ARGV[2], 1)
+    if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[3], 1) end
+    redis.call('EXPIRE', KEYS[4], ARGV[4])
+  end
+  return 1
+end
+return 0
+"""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def run_key(run_id: str) -> str:
+    """The counters hash of one ingest run."""
+    return f"wire:run:{run_id}:stats"
+
+
+class Stats:
+    """Counters of items in and out of each stage, fleet-wide and per run."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+        self._count = client.register_script(_COUNT_ONCE)
+
+    def _bump(self, stage: str, item: str, run_id: str | None, event: str, reason: str) -> bool:
+        # One guard for every outcome: an item leaves a stage once, whichever way.
+        kind = "in" if event == "in" else "outcome"
+        guard = f"wire:once:{stage}:{kind}:{run_id or '-'}:{item}"
+        keys = [guard, GLOBAL, REASONS, run_key(run_id) if run_id else ""]
+        field = f"{stage}:{event}"
+        reason_field = f"r:{stage}:{event}:{reason}" if reason else ""
+        return bool(self._count(keys=keys, args=[GUARD_TTL, field, reason_field, RUN_TTL]))
+
+    def entered(self, stage: str, item: str, run_id: str | None) -> bool:
+        """Count an item sent into a stage; False when it was counted already."""
+        return self._bump(stage, item, run_id, "in", "")
+
+    def outcome(
+        self, stage: str, item: str, run_id: str | None, outcome: str, reason: str = ""
+    ) -> bool:
+        """Count the item's one outcome in a stage; False when it had one already."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome}")
+        return self._bump(stage, item, run_id, outcome, reason)
+
+    def retried(self, stage: str) -> None:
+        """Count one retry of a stage (every retry counts)."""
+        self._redis.hincrby(GLOBAL, f"{stage}:retried", 1)
+
+    def read(self, run_id: str | None = None) -> "Counts":
+        """The counters, fleet-wide or of one run."""
+        raw = self._redis.hgetall(run_key(run_id) if run_id else GLOBAL)
+        return Counts({_text(k): int(v) for k, v in raw.items()})
+
+    def reasons(self, run_id: str | None = None) -> dict[str, int]:
+        """Counts by 'stage:outcome:reason', fleet-wide or of one run."""
+        if run_id:
+            counts = self.read(run_id).values
+            return {k[2:]: v for k, v in counts.items() if k.startswith("r:")}
+        return {_text(k)[2:]: int(v) for k, v in self._redis.hgetall(REASONS).items()}
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A snapshot of counters keyed 'stage:event'."""
+
+    values: dict[str, int]
+
+    def get(self, stage: str, event: str) -> int:
+        """One counter, zero when absent."""
+        return self.values.get(f"{stage}:{event}", 0)
+
+    def in_flight(self) -> int:
+        """Items sent into a stage that have no outcome there yet."""
+        events = [(k.rsplit(":", 1)[-1], v) for k, v in self.values.items() if k[:2] != "r:"]
+        entered = sum(v for event, v in events if event == "in")
+        done = sum(v for event, v in events if event in OUTCOMES)
+        return entered - done

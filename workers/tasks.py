@@ -1,0 +1,157 @@
+"""The stage tasks: thin adapters that load an item, call the stage, save it, send it on."""
+
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from celery.signals import worker_process_init, worker_process_shutdown
+
+from pipeline import registry
+from pipeline.classify import classify
+from pipeline.clean import clean
+from pipeline.dedup import dedup
+from pipeline.errors import Retryable
+from pipeline.fetch import fetch
+from pipeline.records import (
+    Article,
+    Classification,
+    DedupVerdict,
+    FeedEntry,
+    FetchedPage,
+    StoredArticle,
+)
+from pipeline.store import store
+from workers import flow
+from workers.app import app
+from workers.base import StageTask
+from workers.dedup_index import RedisDedupIndex
+from workers.polling import poll_feed
+from workers.redis_state import HostGate
+from workers.resources import reset, resources
+from workers.send import poll_key, send, send_poll
+
+DISPATCH_BATCH = 500
+
+
+@worker_process_init.connect
+def _fresh_clients(**_: Any) -> None:
+    """A forked child must not share its parent's sockets."""
+    reset()
+
+
+@worker_process_shutdown.connect
+def _close_clients(**_: Any) -> None:
+    reset()
+
+
+def _forward(stage: str, item_id: str, run_id: str | None) -> None:
+    nxt = flow.next_stage(stage)
+    if nxt is not None:
+        send(app, nxt, item_id, run_id)
+
+
+@app.task(bind=True, base=StageTask, name="wire.poll", stage="poll", retry_transient=False)
+def poll_task(self: StageTask, feed_id: int, poll_id: str, run_id: str | None = None) -> None:
+    """Poll one feed and send its new entries to the fetch stage."""
+
+    def work() -> None:
+        poll_feed(
+            feed_id, self.request.id or poll_id, lambda e: _forward("poll", e.item_id, run_id)
+        )
+
+    self.run_stage(poll_key(feed_id, poll_id), run_id, work)
+
+
+@app.task(bind=True, base=StageTask, name="wire.fetch", stage="fetch", inputs=(FeedEntry,))
+def fetch_task(self: StageTask, item_id: str, run_id: str | None = None) -> None:
+    """Fetch the entry's page, politely for its host."""
+
+    def work() -> None:
+        res = resources()
+        entry = res.items.load(item_id, FeedEntry)
+        gate = HostGate(res.redis, res.settings.host_delay_seconds)
+        if not gate.wait_turn(urlsplit(entry.link).hostname or ""):
+            raise Retryable("host-busy", urlsplit(entry.link).hostname or "")
+        res.items.save(fetch(entry, res.http, res.settings.fetch_policy()))
+        _forward("fetch", item_id, run_id)
+
+    self.run_stage(item_id, run_id, work)
+
+
+@app.task(bind=True, base=StageTask, name="wire.clean", stage="clean", inputs=(FetchedPage,))
+def clean_task(self: StageTask, item_id: str, run_id: str | None = None) -> None:
+    """Extract the article's text and metadata."""
+
+    def work() -> None:
+        res = resources()
+        page = res.items.load(item_id, FetchedPage)
+        res.items.save(clean(page, res.settings.clean_limits()))
+        _forward("clean", item_id, run_id)
+
+    self.run_stage(item_id, run_id, work)
+
+
+@app.task(bind=True, base=StageTask, name="wire.dedup", stage="dedup", inputs=(Article,))
+def dedup_task(self: StageTask, item_id: str, run_id: str | None = None) -> None:
+    """Place the article in its story (exact URL and text duplicates)."""
+
+    def work() -> None:
+        res = resources()
+        article = res.items.load(item_id, Article)
+        verdict = dedup(article, RedisDedupIndex(res.redis), res.settings.dedup_policy())
+        res.items.save_as(item_id, verdict)
+        _forward("dedup", item_id, run_id)
+
+    self.run_stage(item_id, run_id, work)
+
+
+@app.task(bind=True, base=StageTask, name="wire.classify", stage="classify", inputs=(Article,))
+def classify_task(self: StageTask, item_id: str, run_id: str | None = None) -> None:
+    """Label the article with topics, countries, regions and organisations."""
+
+    def work() -> None:
+        res = resources()
+        article = res.items.load(item_id, Article)
+        labels = classify(article.title, article.text, article.dateline, res.classifier)
+        res.items.save_as(item_id, labels)
+        _forward("classify", item_id, run_id)
+
+    self.run_stage(item_id, run_id, work)
+
+
+@app.task(
+    bind=True,
+    base=StageTask,
+    name="wire.store",
+    stage="store",
+    inputs=(Article, DedupVerdict, Classification),
+)
+def store_task(self: StageTask, item_id: str, run_id: str | None = None) -> None:
+    """Write the article and its labels to the database (idempotent upsert)."""
+
+    def work() -> None:
+        res = resources()
+        record = StoredArticle(
+            article=res.items.load(item_id, Article),
+            dedup=res.items.load(item_id, DedupVerdict),
+            classification=res.items.load(item_id, Classification),
+        )
+        with res.sessions.begin() as session:
+            store(record, session)
+
+    self.run_stage(item_id, run_id, work)
+
+
+@app.task(name=flow.DISPATCH_TASK)
+def dispatch_due() -> int:
+    """Beat's tick: send every due feed to the poll stage, in batches."""
+    res = resources()
+    sent = 0
+    while True:
+        with res.sessions.begin() as session:
+            due = registry.claim_due(session, DISPATCH_BATCH)
+        for feed_id in due:
+            send_poll(app, feed_id, uuid.uuid4().hex[:12], None)
+        sent += len(due)
+        if len(due) < DISPATCH_BATCH:
+            return sent
