@@ -4,7 +4,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from workers import cli_data, cli_feeds, cli_fleet, cli_ops
+from workers import cli_data, cli_feeds, cli_fleet, cli_model, cli_ops, cli_stories
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -81,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     top = argparse.ArgumentParser(prog="wire", description=__doc__)
     sub = top.add_subparsers(required=True, metavar="COMMAND")
-    for add in (_fleet, _feeds, _ops, _data):
+    for add in (_fleet, _feeds, _ops, _data, cli_stories.register, cli_model.register):
         add(sub)
     return top
 
