@@ -90,6 +90,9 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             elif self.path in pages:
                 page = pages[self.path]
                 self._send(200, page.content_type, _read(page.file))
+            elif self.path.startswith("/unavailable/"):
+                # A server in trouble: every attempt gets a 503, so retries run out.
+                self._send(503, "text/html", b"<html><body>Try later</body></html>")
             else:
                 self._send(404, "text/html", b"<html><body><h1>Not found</h1></body></html>")
 
