@@ -6,6 +6,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.classify import ModelChoice
 from pipeline.policy import CleanLimits, DedupPolicy, FetchPolicy
 
 DEFAULT_FEEDS_FILE = Path(__file__).with_name("feeds.yaml")
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     retry_backoff_max: int = Field(default=120, ge=1)
     visibility_timeout: int = Field(default=3_600, ge=60)
 
+    # A topic model file made by `wire classify train`; unset: the shipped IPTC lexicon.
+    topic_model: Path | None = None
+
     log_level: str = "INFO"
 
     @field_validator("redis_url", "database_url", mode="before")
@@ -47,6 +51,14 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         """Treat WIRE_X= (empty) as unset, so embedded defaults apply."""
         return None if value == "" else value
+
+    @field_validator("topic_model")
+    @classmethod
+    def _topic_model_exists(cls, value: Path | None) -> Path | None:
+        """Refuse a missing topic model file at start, not at the first article."""
+        if value is not None and not value.is_file():
+            raise ValueError(f"WIRE_TOPIC_MODEL {value} is not a file")
+        return value
 
     @model_validator(mode="after")
     def _backoff_below_visibility(self) -> "Settings":
@@ -99,6 +111,10 @@ class Settings(BaseSettings):
     def clean_limits(self) -> CleanLimits:
         """The clean stage's section."""
         return CleanLimits(min_words=self.min_words, max_html_bytes=self.max_page_bytes)
+
+    def model_choice(self) -> ModelChoice:
+        """The classify stage's section: which topic model to load."""
+        return ModelChoice(topic_model=self.topic_model)
 
     def dedup_policy(self) -> DedupPolicy:
         """The dedup stage's section."""

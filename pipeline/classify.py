@@ -1,5 +1,6 @@
 """The classify stage: IPTC Media Topics, countries, regions and organisations of an article."""
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +18,14 @@ VERSION = "lexicon-1.0.0"
 
 
 @dataclass(frozen=True)
+class ModelChoice:
+    """Which classifier a process uses: the shipped lexicon, or an operator's topic model file."""
+
+    topic_model: Path | None = None
+    data_dir: Path = DATA_DIR
+
+
+@dataclass(frozen=True)
 class Classifier:
     """The loaded lexicon models; immutable, so one instance serves a whole worker process."""
 
@@ -27,24 +36,33 @@ class Classifier:
     orgs: OrgIndex
 
 
+def _file_version(path: Path) -> str:
+    """A trained topic model is named by its content, so two different files never share one."""
+    return "trained-" + hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
 @lru_cache(maxsize=4)
-def _load(data_dir: Path) -> Classifier:
-    regions_file = data_dir / "regions.json"
+def _load(choice: ModelChoice) -> Classifier:
+    regions_file = choice.data_dir / "regions.json"
     # Region names written in text go into the gazetteer so longest-match settles overlaps.
     aliases = load_regions(regions_file, {}).aliases
-    gazetteer = load_gazetteer(data_dir / "countries.json", aliases)
+    gazetteer = load_gazetteer(choice.data_dir / "countries.json", aliases)
+    topic_file = choice.topic_model or choice.data_dir / "iptc_topics.json"
+    version = VERSION if choice.topic_model is None else f"{VERSION}+{_file_version(topic_file)}"
     return Classifier(
-        version=VERSION,
-        topics=load_topics(data_dir / "iptc_topics.json"),
+        version=version,
+        topics=load_topics(topic_file),
         gazetteer=gazetteer,
         regions=load_regions(regions_file, gazetteer.areas),
-        orgs=load_orgs(data_dir / "organizations.json"),
+        orgs=load_orgs(choice.data_dir / "organizations.json"),
     )
 
 
-def load_model(path: Path | None = None) -> Classifier:
-    """Load (once per process and directory) the classifier from its data directory."""
-    return _load((path or DATA_DIR).resolve())
+def load_model(choice: ModelChoice | None = None) -> Classifier:
+    """Load (once per process and choice) the classifier: the shipped one unless told otherwise."""
+    choice = choice or ModelChoice()
+    topic_model = choice.topic_model.resolve() if choice.topic_model else None
+    return _load(ModelChoice(topic_model=topic_model, data_dir=choice.data_dir.resolve()))
 
 
 def classify(
@@ -66,4 +84,4 @@ def classify(
     )
 
 
-__all__ = ["Classifier", "classify", "load_model"]
+__all__ = ["Classifier", "ModelChoice", "classify", "load_model"]

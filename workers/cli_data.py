@@ -68,7 +68,7 @@ def _json_lines(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | None]]:
 
 def classify(args: argparse.Namespace) -> int:
     """Label JSON lines of id, title, text; one JSON line out per line in."""
-    model = load_model()
+    model = load_model(get_settings().model_choice())
     stream = sys.stdin if args.file == "-" else Path(args.file).open(encoding="utf-8")  # noqa: SIM115
     bad = 0
     with stream:
@@ -79,6 +79,8 @@ def classify(args: argparse.Namespace) -> int:
                 continue
             labels = classify_text(item.get("title"), item["text"], None, model)
             out = {"id": item.get("id"), **labels.model_dump(mode="json")}
+            # The JSON-lines contract names a topic's label `label`; `name` stays for the store's.
+            out["topics"] = [{**topic, "label": topic["name"]} for topic in out["topics"]]
             print(json.dumps(out, ensure_ascii=False))
     return 1 if bad else 0
 

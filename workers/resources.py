@@ -51,7 +51,7 @@ class Resources:
     @cached_property
     def classifier(self) -> Classifier:
         """The classification model, loaded once per process."""
-        return load_model()
+        return load_model(self.settings.model_choice())
 
     def close(self) -> None:
         """Release what was opened (only what was)."""
