@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.classify import ModelChoice
 from pipeline.policy import CleanLimits, DedupPolicy, FetchPolicy
+from pipeline.schedule import SchedulePolicy
 
 DEFAULT_FEEDS_FILE = Path(__file__).with_name("feeds.yaml")
 
@@ -30,9 +31,20 @@ class Settings(BaseSettings):
     max_page_bytes: int = Field(default=5_000_000, ge=10_000)
     max_redirects: int = Field(default=5, ge=0, le=20)
     user_agent: str = "wire-ingest/0.1 (news-wire ingestion; +https://github.com/wire-ingest)"
-    host_delay_seconds: float = Field(default=1.0, ge=0)
+    # Deprecated spelling of the per-host rate: when set, the rate is 1 / delay (0: no limit).
+    host_delay_seconds: float | None = Field(default=None, ge=0)
+    fetch_host_rate: float = Field(default=1.0, ge=0)  # requests/s per host, fleet-wide; 0: off
+    fetch_host_rates: dict[str, float] = Field(default_factory=dict)  # per-host overrides
+    fetch_host_concurrency: int = Field(default=2, ge=1)
+    # A fetch waits for its host's turn in its worker slot up to this long, and is re-queued
+    # with a countdown (at most fetch_defer_max_seconds, far below the visibility timeout) past it.
+    fetch_max_wait_seconds: float = Field(default=1.0, ge=0)
+    fetch_defer_max_seconds: int = Field(default=60, ge=1)
 
     poll_interval_seconds: int = Field(default=900, ge=30)
+    poll_min_interval_seconds: int = Field(default=300, ge=30)
+    poll_max_interval_seconds: int = Field(default=86_400, ge=60)
+    poll_failure_max_interval_seconds: int = Field(default=21_600, ge=60)
     beat_tick_seconds: float = Field(default=30.0, gt=0)
     min_words: int = Field(default=30, ge=0)
     dedup_retention_days: int = Field(default=30, ge=1)
@@ -66,6 +78,33 @@ class Settings(BaseSettings):
         if self.retry_backoff_max >= self.visibility_timeout:
             raise ValueError("WIRE_RETRY_BACKOFF_MAX must be below WIRE_VISIBILITY_TIMEOUT")
         return self
+
+    @model_validator(mode="after")
+    def _polling_bounds(self) -> "Settings":
+        """Refuse a schedule whose bounds cross, or a fetch deferral the broker would redeliver."""
+        if self.poll_min_interval_seconds > self.poll_max_interval_seconds:
+            raise ValueError(
+                "WIRE_POLL_MIN_INTERVAL_SECONDS exceeds WIRE_POLL_MAX_INTERVAL_SECONDS"
+            )
+        if self.fetch_defer_max_seconds * 10 > self.visibility_timeout:
+            raise ValueError("WIRE_FETCH_DEFER_MAX_SECONDS must stay under a tenth of the timeout")
+        return self
+
+    def host_rate(self, host: str) -> float:
+        """Requests per second allowed to one host across the fleet (0: unlimited)."""
+        if host in self.fetch_host_rates:
+            return self.fetch_host_rates[host]
+        if self.host_delay_seconds is not None:
+            return 1.0 / self.host_delay_seconds if self.host_delay_seconds > 0 else 0.0
+        return self.fetch_host_rate
+
+    def schedule_policy(self) -> SchedulePolicy:
+        """The poll scheduler's section."""
+        return SchedulePolicy(
+            min_interval=self.poll_min_interval_seconds,
+            max_interval=self.poll_max_interval_seconds,
+            failure_max_interval=self.poll_failure_max_interval_seconds,
+        )
 
     @property
     def database_url_resolved(self) -> str:

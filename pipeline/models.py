@@ -36,6 +36,12 @@ class Feed(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     failure_score: Mapped[float] = mapped_column(Float, default=0.0)
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+    # Polling state added by migration 0002 (issue 3).
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_success_at: Mapped[datetime | None]
+    last_warning: Mapped[str | None] = mapped_column(Text)
+    #: New-entry counts of the recent polls, oldest first ("0,3,1"), for the adaptive interval.
+    recent_new: Mapped[str | None] = mapped_column(String(64))
 
 
 class ArticleRow(Base):

@@ -18,6 +18,7 @@ from pipeline.errors import Drop
 from pipeline.http import fetch_bytes
 from pipeline.policy import FetchPolicy
 from pipeline.records import FeedEntry, Record
+from pipeline.schedule import CacheHints, feed_hints, http_hints, merge
 
 # Feed types first; */* last because many servers label feeds text/html or octet-stream
 # and a strict server would otherwise answer 406.
@@ -44,16 +45,20 @@ class ParsedFeed(Record):
     entries: list[FeedEntry]
     bozo: bool = False
     bozo_reason: str | None = None
+    hints: CacheHints = CacheHints()
 
 
 class PollResult(Record):
-    """What one poll learned: caching validators, a body hash and the feed (unless 304)."""
+    """What one poll learned: caching validators, a body hash, cache hints and the feed."""
 
     status: int
     not_modified: bool
+    #: The server sent a body, but byte for byte the one of the last poll (validators ignored).
+    same_body: bool = False
     etag: str | None = None
     last_modified: str | None = None
     content_hash: str | None = None
+    hints: CacheHints = CacheHints()
     feed: ParsedFeed | None = None
 
 
@@ -64,29 +69,25 @@ def poll(
     *,
     etag: str | None = None,
     last_modified: str | None = None,
+    content_hash: str | None = None,
 ) -> PollResult:
-    """Fetch a feed with its validators and parse it unless the server says it is unchanged."""
+    """Fetch a feed with its validators; parse it unless it is unchanged (304 or same bytes)."""
     fetched = fetch_bytes(
         client, feed_url, policy, etag=etag, last_modified=last_modified, accept=FEED_ACCEPT
     )
-    if fetched.not_modified:
-        # A 304 may omit the validators; the ones we sent still hold.
-        return PollResult(
-            status=fetched.status,
-            not_modified=True,
-            etag=fetched.headers.get("etag", etag),
-            last_modified=fetched.headers.get("last-modified", last_modified),
-        )
+    hints = http_hints(fetched.headers)
+    # A 304 may omit the validators; the ones we sent still hold.
+    etag = fetched.headers.get("etag", etag if fetched.not_modified else None)
+    modified = fetched.headers.get("last-modified", last_modified if fetched.not_modified else None)
+    digest = hashlib.sha256(fetched.body).hexdigest() if not fetched.not_modified else None
+    if fetched.not_modified or digest == content_hash:
+        return PollResult(status=fetched.status, not_modified=True, same_body=digest is not None,
+                          etag=etag, last_modified=modified, content_hash=content_hash,
+                          hints=hints)  # fmt: skip
     raw_type = fetched.headers.get("content-type")  # with its charset, for feedparser
     feed = parse_feed(fetched.body, feed_url, content_type=raw_type, base_url=fetched.final_url)
-    return PollResult(
-        status=fetched.status,
-        not_modified=False,
-        etag=fetched.headers.get("etag"),
-        last_modified=fetched.headers.get("last-modified"),
-        content_hash=hashlib.sha256(fetched.body).hexdigest(),
-        feed=feed,
-    )
+    return PollResult(status=fetched.status, not_modified=False, etag=etag, last_modified=modified,
+                      content_hash=digest, hints=merge(hints, feed.hints), feed=feed)  # fmt: skip
 
 
 def parse_feed(
@@ -107,7 +108,13 @@ def parse_feed(
         entries=entries,
         bozo=bool(parsed.get("bozo")),
         bozo_reason=_bozo_reason(parsed),
+        hints=_document_hints(parsed.feed),
     )
+
+
+def _document_hints(feed: Any) -> CacheHints:
+    ttl, period, frequency = (feed.get(k) for k in ("ttl", "sy_updateperiod", "sy_updatefrequency"))
+    return feed_hints(*(v if isinstance(v, str) else None for v in (ttl, period, frequency)))
 
 
 def refuse_entity_declarations(body: bytes, headers: dict[str, str]) -> None:

@@ -1,16 +1,25 @@
 """The feed registry in the database: adding, listing, due feeds and poll results."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.models import Feed
+from pipeline.schedule import (
+    CacheHints,
+    SchedulePolicy,
+    failure_interval,
+    failure_weight,
+    next_interval,
+    parse_history,
+    record_new,
+)
 
-# A permanent-looking failure (404, not a feed) weighs more than a passing one (timeout, DNS).
-FAILURE_WEIGHTS = {"http-404": 3.0, "http-410": 3.0, "not-a-feed": 3.0, "blocked-address": 3.0}
-MAX_BACKOFF_SECONDS = 6 * 3600
+# A claimed feed whose poll never reports back (message lost, worker killed) is due again
+# after this lease; a finished poll sets the real next time.
+CLAIM_LEASE_SECONDS = 900
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,9 @@ class PollOutcome:
     content_hash: str | None
     title: str | None
     new_entries: int
+    in_document: int = 0
+    hints: CacheHints = field(default_factory=CacheHints)
+    warning: str | None = None
 
 
 def now() -> datetime:
@@ -63,53 +75,63 @@ def feed_ids(session: Session, urls: list[str] | None = None) -> list[int]:
     return list(session.scalars(query))
 
 
-def claim_due(session: Session, limit: int) -> list[int]:
+def claim_due(session: Session, limit: int, lease_seconds: int = CLAIM_LEASE_SECONDS) -> list[int]:
     """Feeds due now, each claimed by moving its next poll forward (two beats never share one)."""
     moment = now()
-    due = session.execute(
-        select(Feed.id, Feed.interval_seconds, Feed.next_poll_at)
-        .where(Feed.next_poll_at <= moment)
-        .order_by(Feed.next_poll_at)
-        .limit(limit)
-    ).all()
-    claimed = []
-    for feed_id, interval, was in due:
-        # Conditional update: only the dispatcher that still sees the old time wins the feed.
-        result = session.execute(
-            update(Feed)
-            .where(Feed.id == feed_id, Feed.next_poll_at == was)
-            .values(next_poll_at=moment + timedelta(seconds=interval))
-        )
-        if getattr(result, "rowcount", 0):
-            claimed.append(feed_id)
-    return claimed
+    due = (
+        select(Feed.id).where(Feed.next_poll_at <= moment).order_by(Feed.next_poll_at).limit(limit)
+    )
+    # One conditional UPDATE ... RETURNING: a row another dispatcher moved forward in the
+    # meantime no longer matches `next_poll_at <= moment` (PostgreSQL re-checks it after the
+    # row lock, SQLite serialises writers), so each due feed is returned to one dispatcher only.
+    claimed = session.execute(
+        update(Feed)
+        .where(Feed.id.in_(due.scalar_subquery()), Feed.next_poll_at <= moment)
+        .values(next_poll_at=moment + timedelta(seconds=lease_seconds))
+        .returning(Feed.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed.scalars())
 
 
-def record_success(session: Session, feed_id: int, outcome: PollOutcome, interval: int) -> None:
-    """Store a successful poll: validators, hash, counts; the failure score resets."""
+def record_success(
+    session: Session, feed_id: int, outcome: PollOutcome, policy: SchedulePolicy
+) -> None:
+    """Store a successful poll: validators, hash, counts, the adapted interval; failures reset."""
     feed = session.get_one(Feed, feed_id)
     moment = now()
     feed.last_status = outcome.status
-    feed.etag = outcome.etag or feed.etag
-    feed.last_modified = outcome.last_modified or feed.last_modified
+    feed.etag = outcome.etag
+    feed.last_modified = outcome.last_modified
     feed.content_hash = outcome.content_hash or feed.content_hash
     feed.title = outcome.title or feed.title
-    feed.last_polled_at = moment
-    feed.last_error = None
-    feed.failure_score = 0.0
+    feed.last_polled_at = feed.last_success_at = moment
+    feed.last_error, feed.last_warning = None, outcome.warning
+    feed.failure_score, feed.consecutive_failures = 0.0, 0
     feed.entries_seen += outcome.new_entries
     if outcome.new_entries:
         feed.last_new_entry_at = moment
-    feed.interval_seconds = interval
-    feed.next_poll_at = moment + timedelta(seconds=interval)
+    feed.recent_new = record_new(feed.recent_new, outcome.new_entries)
+    history = parse_history(feed.recent_new)
+    feed.interval_seconds = next_interval(
+        feed.interval_seconds, history, outcome.in_document, outcome.hints, policy
+    )
+    feed.next_poll_at = moment + timedelta(seconds=feed.interval_seconds)
 
 
-def record_failure(session: Session, feed_id: int, reason: str, detail: str) -> None:
-    """Store a failed poll and back off: the feed keeps being polled, never dropped."""
+def record_failure(
+    session: Session,
+    feed_id: int,
+    failure: tuple[str, str, float | None],
+    policy: SchedulePolicy,
+) -> None:
+    """Store a failed poll (reason, detail, Retry-After) and back off; never dropped."""
+    reason, detail, retry_after = failure
     feed = session.get_one(Feed, feed_id)
     moment = now()
-    feed.failure_score += FAILURE_WEIGHTS.get(reason, 1.0)
+    feed.failure_score += failure_weight(reason)
+    feed.consecutive_failures += 1
     feed.last_error = f"{reason}: {detail}" if detail else reason
     feed.last_polled_at = moment
-    backoff = min(feed.interval_seconds * 2 ** min(feed.failure_score, 10), MAX_BACKOFF_SECONDS)
-    feed.next_poll_at = moment + timedelta(seconds=max(feed.interval_seconds, backoff))
+    wait = failure_interval(feed.interval_seconds, feed.failure_score, retry_after, policy)
+    feed.next_poll_at = moment + timedelta(seconds=wait)

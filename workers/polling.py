@@ -11,22 +11,28 @@ from workers.redis_state import FeedLock, SeenEntries
 from workers.resources import resources
 
 
-def _load(feed_id: int) -> tuple[str, str | None, str | None, int]:
+def _load(feed_id: int) -> tuple[str, str | None, str | None, str | None]:
     with resources().sessions() as session:
         feed = session.get(Feed, feed_id)
         if feed is None:
             raise Drop("unknown-feed", str(feed_id))
-        return feed.url, feed.etag, feed.last_modified, feed.interval_seconds
+        return feed.url, feed.etag, feed.last_modified, feed.content_hash
 
 
 def _outcome(result: PollResult, new_entries: int) -> registry.PollOutcome:
+    feed = result.feed
     return registry.PollOutcome(
         status=result.status,
         etag=result.etag,
         last_modified=result.last_modified,
         content_hash=result.content_hash,
-        title=result.feed.title if result.feed else None,
+        title=feed.title if feed else None,
         new_entries=new_entries,
+        in_document=len(feed.entries) if feed else 0,
+        hints=result.hints,
+        # feedparser's bozo: the entries were recovered, but the document is broken; shown, not
+        # counted as a failure (a truncated download or a wrong declared charset).
+        warning=f"bozo: {feed.bozo_reason}"[:2000] if feed and feed.bozo else None,
     )
 
 
@@ -37,17 +43,20 @@ def poll_feed(feed_id: int, owner: str, forward: Callable[[FeedEntry], None]) ->
     if not lock.acquire(feed_id, owner, ttl_seconds=int(res.settings.total_timeout * 4)):
         raise Drop("feed-locked", f"feed {feed_id} is being polled elsewhere")
     try:
-        url, etag, last_modified, interval = _load(feed_id)
+        url, etag, last_modified, content_hash = _load(feed_id)
         try:
             result = poll(res.http, url, res.settings.fetch_policy(), etag=etag,
-                          last_modified=last_modified)  # fmt: skip
+                          last_modified=last_modified, content_hash=content_hash)  # fmt: skip
         except (Drop, Retryable) as exc:
+            retry_after = exc.retry_after if isinstance(exc, Retryable) else None
             with res.sessions.begin() as session:
-                registry.record_failure(session, feed_id, exc.reason, exc.detail)
+                failure = (exc.reason, exc.detail, retry_after)
+                registry.record_failure(session, feed_id, failure, res.settings.schedule_policy())
             raise
         fresh = _hand_on(result, forward)
         with res.sessions.begin() as session:
-            registry.record_success(session, feed_id, _outcome(result, fresh), interval)
+            outcome = _outcome(result, fresh)
+            registry.record_success(session, feed_id, outcome, res.settings.schedule_policy())
         return fresh
     finally:
         lock.release(feed_id, owner)

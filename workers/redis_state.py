@@ -1,20 +1,11 @@
-"""Small pieces of fleet-wide state in Redis: seen entries, feed locks, host politeness."""
+"""Fleet-wide state in Redis: seen entries and feed locks (host politeness: politeness.py)."""
 
 import hashlib
-import time
 
 import redis
 
 from pipeline.records import FeedEntry
-
-# Reserve the host's next slot atomically: returns ms to wait (0 = go now, slot taken).
-_HOST_SLOT = """
-local now = tonumber(ARGV[1])
-local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-if nxt > now then return nxt - now end
-redis.call('SET', KEYS[1], now + tonumber(ARGV[2]), 'PX', tonumber(ARGV[2]) + 1000)
-return 0
-"""
+from pipeline.urls import canonicalize_url
 
 
 def _digest(text: str) -> str:
@@ -30,7 +21,9 @@ class SeenEntries:
 
     @staticmethod
     def _keys(entry: FeedEntry) -> list[str]:
-        keys = [f"wire:seen:link:{entry.item_id}"]
+        # The canonical link (trackers, AMP and fragments gone): a republished entry with a
+        # fresh GUID but a known link is recognised, and so is one whose link gained a utm_.
+        keys = [f"wire:seen:link:{_digest(canonicalize_url(entry.link))}"]
         if entry.guid:
             keys.append(f"wire:seen:guid:{_digest(entry.feed_url + ' ' + entry.guid)}")
         return keys
@@ -78,29 +71,3 @@ class FeedLock:
     def release(self, feed_id: int, owner: str) -> None:
         """Give the lock back if we still hold it."""
         self._release(keys=[f"wire:lock:feed:{feed_id}"], args=[owner])
-
-
-class HostGate:
-    """Fleet-wide politeness: at most one request per host every `delay` seconds."""
-
-    def __init__(self, client: redis.Redis, delay_seconds: float) -> None:
-        self._slot = client.register_script(_HOST_SLOT)
-        self._delay_ms = int(delay_seconds * 1000)
-
-    def wait_turn(self, host: str, budget_seconds: float = 30.0) -> bool:
-        """Sleep until this host's next slot is ours; False when the budget runs out first."""
-        if self._delay_ms <= 0:
-            return True
-        deadline = time.monotonic() + budget_seconds
-        while True:
-            wait_ms = int(self._slot(keys=[f"wire:host:{host}"], args=[_now_ms(), self._delay_ms]))
-            if wait_ms == 0:
-                return True
-            if time.monotonic() + wait_ms / 1000 > deadline:
-                return False
-            time.sleep(wait_ms / 1000)
-
-
-def _now_ms() -> int:
-    # Wall-clock milliseconds: every host of the fleet compares the same kind of time.
-    return int(time.time() * 1000)

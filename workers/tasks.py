@@ -2,7 +2,6 @@
 
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 from celery.signals import worker_process_init, worker_process_shutdown
 
@@ -10,8 +9,6 @@ from pipeline import registry
 from pipeline.classify import classify
 from pipeline.clean import clean
 from pipeline.dedup import dedup
-from pipeline.errors import Retryable
-from pipeline.fetch import fetch
 from pipeline.records import (
     Article,
     Classification,
@@ -20,13 +17,13 @@ from pipeline.records import (
     FetchedPage,
     StoredArticle,
 )
-from pipeline.store import store
+from pipeline.store import database_errors_are_transient, store
 from workers import flow
 from workers.app import app
 from workers.base import StageTask
 from workers.dedup_index import RedisDedupIndex
+from workers.politeness import HostBusy, defer_countdown, polite_fetch
 from workers.polling import poll_feed
-from workers.redis_state import HostGate
 from workers.resources import reset, resources
 from workers.send import poll_key, send, send_poll
 
@@ -64,18 +61,23 @@ def poll_task(self: StageTask, feed_id: int, poll_id: str, run_id: str | None = 
 
 @app.task(bind=True, base=StageTask, name="wire.fetch", stage="fetch", inputs=(FeedEntry,))
 def fetch_task(self: StageTask, item_id: str, run_id: str | None = None) -> None:
-    """Fetch the entry's page, politely for its host."""
+    """Fetch the entry's page, politely for its host (fleet-wide rate and concurrency)."""
 
     def work() -> None:
         res = resources()
         entry = res.items.load(item_id, FeedEntry)
-        gate = HostGate(res.redis, res.settings.host_delay_seconds)
-        if not gate.wait_turn(urlsplit(entry.link).hostname or ""):
-            raise Retryable("host-busy", urlsplit(entry.link).hostname or "")
-        res.items.save(fetch(entry, res.http, res.settings.fetch_policy()))
+        page = polite_fetch(entry, res, self.request.id or item_id)
+        res.items.save(page)
         _forward("fetch", item_id, run_id)
 
-    self.run_stage(item_id, run_id, work)
+    try:
+        self.run_stage(item_id, run_id, work)
+    except HostBusy as busy:
+        # The host's turn is far off: free this slot and come back then (no outcome, no retry
+        # spent; the countdown is capped far below the broker's visibility timeout).
+        countdown = defer_countdown(busy, resources().settings.fetch_defer_max_seconds)
+        self.apply_async(args=[item_id, run_id], countdown=countdown,
+                         retries=self.request.retries, queue="fetch")  # fmt: skip
 
 
 @app.task(bind=True, base=StageTask, name="wire.clean", stage="clean", inputs=(FetchedPage,))
@@ -125,6 +127,7 @@ def classify_task(self: StageTask, item_id: str, run_id: str | None = None) -> N
     name="wire.store",
     stage="store",
     inputs=(Article, DedupVerdict, Classification),
+    retries_setting="store_retry_max",
 )
 def store_task(self: StageTask, item_id: str, run_id: str | None = None) -> None:
     """Write the article and its labels to the database (idempotent upsert)."""
@@ -136,7 +139,7 @@ def store_task(self: StageTask, item_id: str, run_id: str | None = None) -> None
             dedup=res.items.load(item_id, DedupVerdict),
             classification=res.items.load(item_id, Classification),
         )
-        with res.sessions.begin() as session:
+        with database_errors_are_transient(), res.sessions.begin() as session:
             store(record, session)
 
     self.run_stage(item_id, run_id, work)

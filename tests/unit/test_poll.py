@@ -252,3 +252,48 @@ def test_poll_drops_a_feed_url_serving_html() -> None:
 
     with pytest.raises(Drop, match="not-a-feed"):
         run_poll(httpx.MockTransport(handler))
+
+
+def test_poll_recognises_an_unchanged_body_when_validators_are_ignored() -> None:
+    body = read("heise.atom")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        # A server that ignores If-None-Match and sends a fresh (false) ETag every time.
+        return httpx.Response(200, headers={"ETag": f'"{request.url.params}"'}, content=body)
+
+    result = run_poll(
+        httpx.MockTransport(handler), etag='"old"', content_hash=hashlib.sha256(body).hexdigest()
+    )
+    assert (result.not_modified, result.same_body, result.feed) == (True, True, None)
+    assert result.content_hash == hashlib.sha256(body).hexdigest()
+
+
+def test_poll_parses_a_changed_body_despite_an_unchanged_etag() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        items = "<item><title>t</title><link>https://news.example.com/1</link></item>"
+        return httpx.Response(200, headers={"ETag": '"same"'}, content=rss(items))
+
+    result = run_poll(httpx.MockTransport(handler), etag='"same"', content_hash="0" * 64)
+    assert result.not_modified is False
+    assert result.feed is not None
+    assert len(result.feed.entries) == 1
+
+
+def test_poll_collects_cache_hints_from_headers_and_document() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = rss("<ttl>45</ttl><item><title>t</title><link>https://n.example/1</link></item>")
+        return httpx.Response(200, headers={"Cache-Control": "max-age=120"}, content=body)
+
+    result = run_poll(httpx.MockTransport(handler))
+    assert (result.hints.max_age, result.hints.ttl) == (120.0, 2700.0)
+    assert result.hints.floor() == 2700.0
+
+
+def test_parse_feed_reads_the_syndication_update_period() -> None:
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0" '
+        b'xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel><title>W</title>'
+        b"<sy:updatePeriod>hourly</sy:updatePeriod><sy:updateFrequency>4</sy:updateFrequency>"
+        b"<item><title>t</title><link>https://n.example/1</link></item></channel></rss>"
+    )
+    assert parse_feed(body, FEED_URL).hints.update_period == 900.0
