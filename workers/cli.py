@@ -42,6 +42,7 @@ def _feeds(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     rem.set_defaults(handler=cli_feeds.remove)
     exp = feeds.add_parser("export", help="write the registry as OPML")
     exp.set_defaults(handler=cli_feeds.export)
+    cli_feeds.register(feeds)
 
 
 def _ops(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

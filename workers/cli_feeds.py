@@ -8,9 +8,11 @@ from pathlib import Path
 
 from config.settings import get_settings
 from pipeline import registry
-from pipeline.errors import Drop
+from pipeline.errors import Drop, Retryable
 from pipeline.feedlists import read_feed_list, write_opml
+from pipeline.http import make_client
 from pipeline.models import Feed
+from pipeline.poll import PollResult, poll
 from workers.cli_fleet import prepare
 from workers.resources import resources
 
@@ -64,7 +66,7 @@ def feed_json(feed: Feed) -> dict[str, object]:
     return {
         "url": feed.url,
         "title": feed.title,
-        "status": "failing" if feed.last_error else ("ok" if feed.last_polled_at else "new"),
+        "status": _status(feed),
         "last_status": feed.last_status,
         "last_error": feed.last_error,
         "failure_score": feed.failure_score,
@@ -73,7 +75,18 @@ def feed_json(feed: Feed) -> dict[str, object]:
         "last_polled_at": _iso(feed.last_polled_at),
         "last_new_entry_at": _iso(feed.last_new_entry_at),
         "entries_seen": feed.entries_seen,
+        "consecutive_failures": feed.consecutive_failures,
+        "last_success_at": _iso(feed.last_success_at),
+        "last_warning": feed.last_warning,
     }
+
+
+def _status(feed: Feed) -> str:
+    if feed.last_error:
+        return "failing"
+    if feed.last_polled_at is None:
+        return "new"
+    return "warning" if feed.last_warning else "ok"
 
 
 def list_(args: argparse.Namespace) -> int:
@@ -89,8 +102,8 @@ def list_(args: argparse.Namespace) -> int:
         nxt = str(row["next_poll_at"] or "")[:19]
         print(f"{row['status']!s:8} {row['entries_seen']!s:>7} {row['failure_score']!s:>5}  "
               f"{nxt:19}  {row['url']}")  # fmt: skip
-        if row["last_error"]:
-            print(f"{'':44}  ! {row['last_error']}")
+        if row["last_error"] or row["last_warning"]:
+            print(f"{'':44}  ! {row['last_error'] or row['last_warning']}")
     return 0
 
 
@@ -101,3 +114,54 @@ def export(_args: argparse.Namespace) -> int:
         feeds = [(f.url, f.title) for f in registry.list_feeds(session)]
     sys.stdout.buffer.write(write_opml(feeds) + b"\n")
     return 0
+
+
+def register(feeds: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add `wire feeds try` to the feeds sub-commands."""
+    attempt = feeds.add_parser("try", help="poll one feed without storing anything")
+    attempt.add_argument("url")
+    attempt.add_argument("--format", choices=["table", "json"], default="table")
+    attempt.set_defaults(handler=try_feed)
+
+
+def try_feed(args: argparse.Namespace) -> int:
+    """Poll one feed now and print what would be ingested; nothing is stored or sent."""
+    policy = get_settings().fetch_policy()  # honours WIRE_ALLOW_PRIVATE_NETWORKS like workers
+    report: dict[str, object] = {"url": args.url}
+    try:
+        with make_client(policy) as client:
+            report.update(_report(poll(client, args.url, policy)))
+    except (Drop, Retryable) as exc:
+        report.update(status="failing", error=str(exc), entries=[])
+    _print_try(report, args.format)
+    return 1 if report["status"] == "failing" else 0
+
+
+def _report(result: PollResult) -> dict[str, object]:
+    feed = result.feed
+    entries = [
+        {"title": e.title, "link": e.link, "published": _iso(e.published_at), "guid": e.guid}
+        for e in (feed.entries if feed else [])
+    ]
+    warning = f"bozo: {feed.bozo_reason}" if feed and feed.bozo else None
+    return {
+        "status": "warning" if warning else "ok",
+        "http_status": result.status,
+        "title": feed.title if feed else None,
+        "warning": warning,
+        "hints_seconds": result.hints.floor() or None,
+        "entries": entries,
+    }
+
+
+def _print_try(report: dict[str, object], fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    entries = report["entries"]
+    assert isinstance(entries, list)
+    print(f"{report['status']}: {report['url']} ({len(entries)} entries)")
+    if report.get("error") or report.get("warning"):
+        print(f"  ! {report.get('error') or report.get('warning')}")
+    for entry in entries:
+        print(f"  {entry['published'] or '':25}  {entry['title']}\n  {'':25}  {entry['link']}")
