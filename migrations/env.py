@@ -5,6 +5,7 @@ from sqlalchemy import Connection
 
 from pipeline.db import make_engine
 from pipeline.models import Base
+from pipeline.story_models import StoryRow  # noqa: F401 - registers the stories table
 
 config = context.config
 target_metadata = Base.metadata

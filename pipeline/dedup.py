@@ -1,11 +1,14 @@
-"""The dedup stage: exact duplicates by canonical URL and by normalised text."""
+"""The dedup stage: exact duplicates (canonical URL, normalised text) and near duplicates."""
 
 import hashlib
 import re
 import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from pipeline.errors import Drop
+from pipeline.minhash import Signature, signature
 from pipeline.policy import DedupPolicy
 from pipeline.records import Article, DedupVerdict
 
@@ -16,13 +19,31 @@ _SIGN_OFF = re.compile(r"^\(?\s*(additional )?(reporting|writing|editing|compile
 MIN_PARAGRAPH_WORDS = 5
 
 
-class DedupIndex(Protocol):
-    """The fleet-wide index of seen URLs and texts (Redis in production)."""
+@dataclass(frozen=True)
+class Fingerprint:
+    """The article's index keys: canonical URL, normalised text and (long texts) a signature."""
 
-    def claim(
-        self, item_id: str, url_key: str, text_key: str, ttl_seconds: int
-    ) -> tuple[str, str | None, str]:
-        """Record the item atomically; return (story_id, duplicate_of, reason).
+    url_key: str
+    text_key: str
+    signature: Signature | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The index's answer for one item."""
+
+    story_id: str
+    duplicate_of: str | None
+    reason: str
+    similarity: float | None = None
+    seen_at: datetime | None = None
+
+
+class DedupIndex(Protocol):
+    """The fleet-wide index of seen URLs, texts and signatures (Redis in production)."""
+
+    def claim(self, item_id: str, fingerprint: Fingerprint, policy: DedupPolicy) -> Claim:
+        """Query and record the item in one atomic step.
 
         The same item claimed twice gets the same answer, so the stage can run again.
         """
@@ -56,14 +77,33 @@ def url_hash(canonical_url: str) -> str:
     return hashlib.sha256(canonical_url.encode()).hexdigest()[:32]
 
 
+def story_words(text: str) -> list[str]:
+    """The normalised words of the story's paragraphs (the whole text when none qualifies)."""
+    return " ".join(story_paragraphs(text) or [normalise_text(text)]).split()
+
+
+def fingerprint(article: Article, policy: DedupPolicy) -> Fingerprint:
+    """The keys the index is asked about; short texts get no similarity signature."""
+    words = story_words(article.text)
+    long_enough = len(words) >= policy.similarity_min_words
+    return Fingerprint(
+        url_key=url_hash(article.canonical_url),
+        text_key=text_hash(article.text),
+        signature=signature(words, policy.shingle_words) if long_enough else None,
+    )
+
+
 def dedup(article: Article, index: DedupIndex, policy: DedupPolicy) -> DedupVerdict:
     """Place the article in its story, or drop it when its URL was stored under another item."""
-    digest = text_hash(article.text)
-    story_id, duplicate_of, reason = index.claim(
-        article.item_id, url_hash(article.canonical_url), digest, policy.retention_seconds
-    )
-    if reason == "same-url":
-        raise Drop("duplicate-url", f"{article.canonical_url} is item {duplicate_of}")
+    keys = fingerprint(article, policy)
+    claim = index.claim(article.item_id, keys, policy)
+    if claim.reason == "same-url":
+        raise Drop("duplicate-url", f"{article.canonical_url} is item {claim.duplicate_of}")
     return DedupVerdict(
-        story_id=story_id, duplicate_of=duplicate_of, text_hash=digest, reason=reason
+        story_id=claim.story_id,
+        duplicate_of=claim.duplicate_of,
+        text_hash=keys.text_key,
+        reason=claim.reason,
+        similarity=claim.similarity,
+        seen_at=claim.seen_at,
     )

@@ -68,6 +68,8 @@ class DedupVerdict(Record):
     duplicate_of: str | None = None
     text_hash: str
     reason: str = "new"
+    similarity: float | None = None
+    seen_at: datetime | None = None
 
 
 class Label(Record):

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.models import ArticleRow, LabelRow
 from pipeline.records import Classification, Label, StoredArticle
+from pipeline.stories import refresh_stories
 
 
 def article_values(record: StoredArticle) -> dict[str, Any]:
@@ -89,6 +90,7 @@ def store_many(records: list[StoredArticle], session: Session) -> int:
     labels = [row for r in records for row in label_values(r.article.item_id, r.classification)]
     if labels:
         session.execute(insert(LabelRow).values(labels).on_conflict_do_nothing())
+    refresh_stories(session, [r.dedup.story_id for r in records], insert)
     return len(records)
 
 

@@ -1,49 +1,72 @@
-"""The fleet-wide dedup index in Redis: one atomic Lua call per article."""
+"""The fleet-wide dedup index in Redis: exact keys and MinHash bands, one atomic Lua call."""
 
-import json
+from datetime import UTC, datetime
 
 import redis
 
-# KEYS: decision, url key, text key. ARGV: item id, ttl.
-# A decision once made is returned again, so a rerun of the stage gets the same answer.
-_CLAIM = """
-local decided = redis.call('GET', KEYS[1])
-if decided then return decided end
-local verdict
-local url_owner = redis.call('GET', KEYS[2])
-if url_owner and url_owner ~= ARGV[1] then
-  verdict = cjson.encode({'', url_owner, 'same-url'})
-else
-  redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
-  local text_owner = redis.call('GET', KEYS[3])
-  if text_owner then
-    -- The first copy's item id is its story's id.
-    verdict = cjson.encode({text_owner, text_owner, 'same-text'})
-  else
-    redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[2])
-    verdict = cjson.encode({ARGV[1], false, 'new'})
-  end
-end
-redis.call('SET', KEYS[1], verdict, 'EX', ARGV[2])
-return verdict
-"""
+from pipeline.dedup import Claim, Fingerprint
+from pipeline.minhash import HASHES
+from pipeline.policy import DedupPolicy
+from workers.dedup_claim import CLAIM_SCRIPT
+
+PREFIX = "wire:dedup"
+# Every kind of entry but the bands is one per article: 1/16 of the band buckets keeps each
+# bucket's entry count near the bands' one.
+_SINGLE_SHARE = 16
+_HEX = "0123456789abcdef"
+Arg = bytes | str | int | float
+
+
+def item_ref(item_id: str) -> bytes:
+    """The item id as stored: lower-case hex ids as raw bytes (half the memory), others marked."""
+    # A leading 0x00 byte marks a text id, so hex ids starting with "00" are kept as text too.
+    if item_id and len(item_id) % 2 == 0 and not item_id.strip(_HEX) and item_id[:2] != "00":
+        return bytes.fromhex(item_id)
+    return b"\x00" + item_id.encode()
+
+
+def ref_id(ref: bytes) -> str:
+    """The item id back from its stored form."""
+    return ref[1:].decode() if ref[:1] == b"\x00" else ref.hex()
+
+
+def _slot(hex_digest: str, buckets: int) -> tuple[int, bytes]:
+    """A hex digest's bucket number and its 8-byte field within the bucket."""
+    return int(hex_digest[:8], 16) % buckets, bytes.fromhex(hex_digest[8:24])
 
 
 class RedisDedupIndex:
-    """Canonical-URL and text-hash keys with a retention TTL, claimed atomically."""
+    """Bucketed Redis hashes per retention generation, claimed atomically by one Lua script."""
 
     def __init__(self, client: redis.Redis) -> None:
-        self._claim = client.register_script(_CLAIM)
+        self._claim = client.register_script(CLAIM_SCRIPT)
 
-    def claim(
-        self, item_id: str, url_key: str, text_key: str, ttl_seconds: int
-    ) -> tuple[str, str | None, str]:
-        """Record the item; return (story_id, duplicate_of, reason)."""
-        keys = [
-            f"wire:dedup:decision:{item_id}",
-            f"wire:dedup:url:{url_key}",
-            f"wire:dedup:text:{text_key}",
-        ]
-        raw = self._claim(keys=keys, args=[item_id, ttl_seconds])
-        story, owner, reason = json.loads(raw)
-        return str(story), (str(owner) if owner else None), str(reason)
+    def claim(self, item_id: str, fingerprint: Fingerprint, policy: DedupPolicy) -> Claim:
+        """Query and record the item; the same item always gets the same answer."""
+        raw = self._claim(keys=[PREFIX], args=self.arguments(item_id, fingerprint, policy))
+        story, owner, reason, similarity, seen = raw
+        return Claim(
+            story_id=ref_id(story),
+            duplicate_of=ref_id(owner) if owner else None,
+            reason=reason.decode(),
+            similarity=float(similarity) if similarity else None,
+            seen_at=datetime.fromtimestamp(int(seen), UTC),
+        )
+
+    @staticmethod
+    def arguments(item_id: str, fingerprint: Fingerprint, policy: DedupPolicy) -> list[Arg]:
+        """The script's ARGV for one claim (see workers/dedup_claim.py for the layout)."""
+        singles = max(1, policy.index_buckets // _SINGLE_SHARE)
+        url_bucket, url_field = _slot(fingerprint.url_key, singles)
+        text_bucket, text_field = _slot(fingerprint.text_key, singles)
+        sig = fingerprint.signature
+        args: list[Arg] = [
+            item_ref(item_id), policy.retention_seconds, singles, url_bucket, url_field,
+            text_bucket, text_field, policy.min_jaccard, policy.min_containment,
+            policy.jaccard_floor, HASHES,
+        ]  # fmt: skip
+        if sig is not None:
+            args.append(sig.sketch + sig.shingles.to_bytes(2))
+            for band in sig.bands:
+                args += [int.from_bytes(band[:4]) % policy.index_buckets, band[4:]]
+        return args
