@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     beat_tick_seconds: float = Field(default=30.0, gt=0)
     min_words: int = Field(default=30, ge=0)
     dedup_retention_days: int = Field(default=30, ge=1)
+    dedup_shingle_words: int = Field(default=5, ge=1, le=20)
+    dedup_similarity_min_words: int = Field(default=50, ge=1)
+    dedup_min_jaccard: float = Field(default=0.5, gt=0, le=1)
+    dedup_min_containment: float = Field(default=0.8, gt=0, le=1)
+    dedup_jaccard_floor: float = Field(default=0.2, ge=0, le=1)
+    dedup_index_buckets: int = Field(default=262_144, ge=16)
 
     retry_max: int = Field(default=5, ge=0, le=20)
     retry_backoff_max: int = Field(default=120, ge=1)
@@ -157,7 +163,15 @@ class Settings(BaseSettings):
 
     def dedup_policy(self) -> DedupPolicy:
         """The dedup stage's section."""
-        return DedupPolicy(retention_seconds=self.dedup_retention_days * 86_400)
+        return DedupPolicy(
+            retention_seconds=self.dedup_retention_days * 86_400,
+            shingle_words=self.dedup_shingle_words,
+            similarity_min_words=self.dedup_similarity_min_words,
+            min_jaccard=self.dedup_min_jaccard,
+            min_containment=self.dedup_min_containment,
+            jaccard_floor=self.dedup_jaccard_floor,
+            index_buckets=self.dedup_index_buckets,
+        )
 
 
 @lru_cache(maxsize=1)
