@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     # with a countdown (at most fetch_defer_max_seconds, far below the visibility timeout) past it.
     fetch_max_wait_seconds: float = Field(default=1.0, ge=0)
     fetch_defer_max_seconds: int = Field(default=60, ge=1)
+    robots_txt: bool = True  # honour robots.txt (RFC 9309) on page fetches, cached fleet-wide
 
     poll_interval_seconds: int = Field(default=900, ge=30)
     poll_min_interval_seconds: int = Field(default=300, ge=30)

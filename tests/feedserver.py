@@ -32,11 +32,17 @@ class FeedHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.hits[self.path] = self.hits.get(self.path, 0) + 1
-        route = getattr(self, "route_" + self.path.strip("/").replace("-", "_"), None)
-        if route is None:
+        name = self.path.strip("/").replace("-", "_").replace(".", "_")
+        route = getattr(self, "route_" + name, None)
+        if self.path.startswith(("/news/", "/private/")):
+            self._send(200, "text/html; charset=utf-8", b"<html><body><p>A page.</p></body></html>")
+        elif route is None:
             self._send(404, "text/html", b"<html><body>Not found</body></html>")
         else:
             route()
+
+    def route_robots_txt(self) -> None:
+        self._send(200, "text/plain", b"User-agent: *\nDisallow: /private/\n")
 
     def route_good(self) -> None:
         if self.headers.get("If-None-Match") == ETAG:

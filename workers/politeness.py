@@ -3,14 +3,21 @@
 import random
 import time
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import redis
 
-from pipeline.errors import Retryable
+from pipeline.errors import Drop, Retryable
 from pipeline.fetch import fetch
 from pipeline.records import FeedEntry, FetchedPage
-from workers.resources import Resources
+from pipeline.robots import ALLOW_ALL, allowed, fetch_rules, robots_url
+from workers.resources import Resources, resources
+
+T = TypeVar("T")
+ROBOTS_TTL = 86_400  # RFC 9309 2.4: a cached robots.txt should not be used for over 24 hours
+ROBOTS_RETRY = 600  # an unreachable robots.txt (5xx, timeout) is tried again after this
 
 # One atomic step per attempt, on the Redis server's clock (the fleet's machines may disagree).
 # KEYS: the host's theoretical arrival time (GCRA, burst 1) and its set of requests in flight.
@@ -109,9 +116,19 @@ def polite_fetch(entry: FeedEntry, res: Resources, token: str) -> FetchedPage:
     host = urlsplit(entry.link).hostname or ""
     settings = res.settings
     gate = HostGate(res.redis, settings.fetch_host_concurrency, settings.total_timeout * 2)
+    rules = RobotsCache(res.redis).get(entry.link) if settings.robots_txt else ALLOW_ALL
+    if rules is None:  # not known yet: this turn fetches robots.txt, the page waits for the next
+        rules = _in_turn(gate, host, token, lambda: _learn_rules(entry.link, res))
+    if not allowed(rules, settings.user_agent, entry.link):
+        raise Drop("robots-disallowed", entry.link)
+    return _in_turn(gate, host, token, lambda: fetch(entry, res.http, settings.fetch_policy()))
+
+
+def _in_turn(gate: HostGate, host: str, token: str, call: Callable[[], T]) -> T:
+    settings = resources().settings
     gate.acquire(host, settings.host_rate(host), token, settings.fetch_max_wait_seconds)
     try:
-        return fetch(entry, res.http, settings.fetch_policy())
+        return call()
     except Retryable as exc:
         if exc.reason in ("http-429", "http-503"):
             gate.slow_down(host, exc.retry_after)
@@ -120,7 +137,35 @@ def polite_fetch(entry: FeedEntry, res: Resources, token: str) -> FetchedPage:
         gate.release(host, token)
 
 
+def _learn_rules(link: str, res: Resources) -> str:
+    rules, final = fetch_rules(res.http, link, res.settings.fetch_policy())
+    RobotsCache(res.redis).put(link, rules, final)
+    return rules
+
+
+class RobotsCache:
+    """robots.txt rules per site, shared by the fleet: a day when fetched, minutes when not."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    def get(self, url: str) -> str | None:
+        """The cached rules of the URL's site, or None when unknown."""
+        raw = self._redis.get(_robots_key(url))
+        if raw is None or isinstance(raw, str):
+            return raw
+        return raw.decode("utf-8", errors="replace")
+
+    def put(self, url: str, rules: str, final: bool) -> None:
+        """Cache rules: final ones for ROBOTS_TTL, a provisional disallow for ROBOTS_RETRY."""
+        self._redis.set(_robots_key(url), rules, ex=ROBOTS_TTL if final else ROBOTS_RETRY)
+
+
 def defer_countdown(busy: HostBusy, cap_seconds: int) -> float:
     """When to retry a deferred fetch: its turn plus jitter, so a crowd does not return at once."""
     spread = random.uniform(0, min(1.0, busy.wait_seconds / 4))  # noqa: S311 - jitter
     return min(busy.wait_seconds + spread, cap_seconds)
+
+
+def _robots_key(url: str) -> str:
+    return f"wire:robots:{robots_url(url)}"

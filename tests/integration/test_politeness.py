@@ -2,11 +2,25 @@
 
 import itertools
 import time
+from collections.abc import Iterator
 
 import pytest
 import redis
 
-from workers.politeness import JITTER_MARGIN, HostBusy, HostGate, defer_countdown
+from pipeline.errors import Drop, Retryable
+from pipeline.records import FeedEntry
+from tests.feedserver import FeedServer, feed_server
+from tests.fleet_env import fleet_env  # noqa: F401 - a fixture
+from workers.politeness import (
+    JITTER_MARGIN,
+    HostBusy,
+    HostGate,
+    RobotsCache,
+    defer_countdown,
+    new_token,
+    polite_fetch,
+)
+from workers.resources import resources
 
 
 def test_gate_grants_one_turn_then_says_how_long_to_wait(redis_client: redis.Redis) -> None:
@@ -61,3 +75,40 @@ def test_slow_down_holds_every_worker_off_the_host(redis_client: redis.Redis) ->
     assert 19.0 < other.try_acquire("a.example", 5.0, "t1") <= 20.0
     one.slow_down("a.example", 1.0)  # a shorter Retry-After never pulls the slot back in
     assert other.try_acquire("a.example", 5.0, "t2") > 18.0
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    """A local site with a robots.txt that disallows /private/."""
+    with feed_server() as running:
+        yield running
+
+
+def _entry(url: str) -> FeedEntry:
+    return FeedEntry(item_id="i1", feed_url="http://f", link=url)
+
+
+@pytest.mark.usefixtures("fleet_env")
+def test_robots_txt_is_fetched_once_for_the_fleet_and_honoured(
+    server: FeedServer, redis_client: redis.Redis
+) -> None:
+    page = polite_fetch(_entry(server.url("/news/1")), resources(), new_token())
+    assert page.status == 200
+    with pytest.raises(Drop, match="robots-disallowed"):
+        polite_fetch(_entry(server.url("/private/2")), resources(), new_token())
+    assert server.hits["/robots.txt"] == 1
+    assert "/private/2" not in server.hits
+    assert RobotsCache(redis_client).get(server.url("/news/3")) is not None
+
+
+@pytest.mark.usefixtures("fleet_env")
+def test_a_429_slows_the_host_down_for_everyone(
+    server: FeedServer, redis_client: redis.Redis
+) -> None:
+    RobotsCache(redis_client).put(server.url("/"), "", final=True)
+    with pytest.raises(Retryable, match="http-429"):
+        polite_fetch(_entry(server.url("/busy")), resources(), new_token())
+    with pytest.raises(HostBusy) as busy:
+        polite_fetch(_entry(server.url("/news/1")), resources(), new_token())
+    assert busy.value.wait_seconds > 3000  # the server's Retry-After: 3600
+    assert "/news/1" not in server.hits

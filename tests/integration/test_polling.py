@@ -2,13 +2,11 @@
 the others; conditional GET, body hash and seen entries across polls."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 from sqlalchemy import select
 
-from config.settings import get_settings
 from pipeline.errors import Drop, Retryable
 from pipeline.http import make_client
 from pipeline.models import Feed
@@ -16,8 +14,9 @@ from pipeline.policy import FetchPolicy
 from pipeline.poll import poll
 from pipeline.records import FeedEntry
 from tests.feedserver import FeedServer, feed_server
+from tests.fleet_env import fleet_env  # noqa: F401 - a fixture
 from workers.polling import poll_feed
-from workers.resources import reset, resources
+from workers.resources import resources
 
 POLICY = FetchPolicy(allow_private_networks=True, read_timeout=1.0, total_timeout=3.0)
 
@@ -27,27 +26,6 @@ def server() -> Iterator[FeedServer]:
     """The good and broken feeds on a free port of 127.0.0.1."""
     with feed_server() as running:
         yield running
-
-
-@pytest.fixture
-def fleet_env(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, redis_service: str, tmp_path: Path
-) -> Iterator[None]:
-    """This process's resources pointed at the test database and Redis (restored after)."""
-    for name, value in {
-        "WIRE_DATABASE_URL": database_url,
-        "WIRE_REDIS_URL": redis_service,
-        "WIRE_VAR_DIR": str(tmp_path),
-        "WIRE_ALLOW_PRIVATE_NETWORKS": "true",
-        "WIRE_READ_TIMEOUT": "1",
-        "WIRE_TOTAL_TIMEOUT": "3",
-    }.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    reset()
-    yield
-    reset()
-    get_settings.cache_clear()
 
 
 def _poll(server: FeedServer, path: str, **kwargs: str | None) -> object:
