@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TAXONOMY = Path("/work/shared/corpus/topics/iptc_mediatopic/iptc_mapping.json")
 CUES = Path(__file__).resolve().parent / "topic_cues.json"
 OUT = ROOT / "pipeline" / "data" / "iptc_topics.json"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 # Curated cues outweigh taxonomy-derived terms: a hand-picked cue is evidence, a definition word
 # a hint.
@@ -134,6 +134,31 @@ def merge(*tables: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
     return dict(sorted(merged.items()))
 
 
+def level2_names(taxonomy: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Current second-level topics: name and top-level parent."""
+    return {
+        code: {"name": str(row["Name (en-GB)"]), "parent": str(row["Level1/NewsCode"])}
+        for code, row in taxonomy.items()
+        if row["Level2/NewsCode"] == code
+    }
+
+
+def level2_terms(taxonomy: dict[str, dict[str, Any]], path: Path) -> dict[str, dict[str, float]]:
+    """Second-level evidence: names of each level-2 topic and its descendants, and curated cues."""
+    terms: dict[str, dict[str, float]] = defaultdict(dict)
+    for row in taxonomy.values():
+        level2 = row["Level2/NewsCode"]
+        tokens = stem_all(tokenize(str(row["Name (en-GB)"])))
+        # A short name ("diplomacy", "civil war") is a phrase a story uses; a long one is not.
+        if isinstance(level2, str) and 1 <= len(tokens) <= 3 and tokens[0] not in STOPWORDS:
+            terms[" ".join(tokens)][level2] = WEAK
+    cues: dict[str, list[str]] = json.loads(path.read_text(encoding="utf-8"))["_level2"]
+    for code, words_ in cues.items():
+        for cue in words_ if code.startswith("medtop:") else []:
+            terms[" ".join(stem_all(tokenize(cue)))][code] = STRONG
+    return dict(sorted(terms.items()))
+
+
 def main() -> None:
     """Build and write the lexicon."""
     source = Path(sys.argv[1]) if len(sys.argv) > 1 else TAXONOMY
@@ -147,6 +172,8 @@ def main() -> None:
         "source": "IPTC Media Topics (Oct 2023), CC BY 4.0, https://iptc.org/standards/media-topics/",
         "topics": dict(sorted(tops.items())),
         "terms": terms,
+        "subtopics": dict(sorted(level2_names(taxonomy).items())),
+        "subterms": level2_terms(taxonomy, CUES),
     }
     OUT.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
     print(f"wrote {OUT}: {len(tops)} topics, {len(terms)} terms")

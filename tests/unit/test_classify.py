@@ -178,3 +178,35 @@ def test_org_aliases_map_to_one_label(model: Classifier) -> None:
 
 def test_load_model_is_cached_per_process() -> None:
     assert load_model() is load_model()
+
+
+def test_seed_story_gets_second_level_topics_under_its_parents(seed: Classification) -> None:
+    topics = codes(seed.topics)
+    assert "medtop:20000638" in topics  # international relations, under politics
+    assert "medtop:20000056" in topics  # armed conflict, under conflict, war and peace
+
+
+def test_second_level_topic_never_outranks_or_appears_without_its_parent(
+    seed: Classification, model: Classifier
+) -> None:
+    scores = {label.code: label.score for label in seed.topics}
+    for code, score in scores.items():
+        if code in model.topics.sub_parents:
+            parent = model.topics.sub_parents[code][1]
+            assert parent in scores
+            assert score <= scores[parent]
+    assert seed.topics[0].code in model.topics.names
+
+
+def test_weak_evidence_gives_no_second_level_topic(model: Classifier) -> None:
+    result = classify("Cup final goes to the home side", FOOTBALL, None, model)
+    assert all(code in model.topics.names for code in codes(result.topics))
+
+
+def test_central_banks_and_roles_are_named(model: Classifier) -> None:
+    text = (
+        "The Bank of Japan held rates while the Fed Chair spoke in Washington. British Prime "
+        "Minister officials met the OECD in Paris."
+    )
+    found = codes(classify(None, text, None, model).organizations)
+    assert {"org:boj", "role:fed-chair", "role:uk-prime-minister", "org:oecd"} <= set(found)
