@@ -1,12 +1,21 @@
 """Author names from bylines: split, stripped of "By", roles, agencies and organisations."""
 
 import re
+import unicodedata
 
 from pipeline.wire_facts import agency_name
 
 # Separators between names: trafilatura's ";", commas, "and"/"&" (and the German/French "und"/"et").
-SEPARATORS = re.compile(r"\s*(?:;|,|\|)\s*|\s+(?:and|&|und|et)\s+", re.IGNORECASE)
-BY_PREFIX = re.compile(r"^(?:by|von|par|por)\s*[:\-]?\s+", re.IGNORECASE)
+# "Written by A Edited by B" names two people, the second by its role.
+SEPARATORS = re.compile(
+    r"\s*(?:;|,|\|)\s*|\s+(?:and|&|und|et)\s+|\s+(?:edited|reported|written)\s+by\s+",
+    re.IGNORECASE,
+)
+BY_PREFIX = re.compile(
+    r"^(?:(?:view all posts|posts|written|posted|edited|reported)\s+)?"
+    r"(?:by|von|par|por)\s*[:\-]?\s+",
+    re.IGNORECASE,
+)
 # Words that make a byline part a role or a desk rather than a person.
 ROLE_WORDS = frozenset(
     {
@@ -38,6 +47,12 @@ ROLE_WORDS = frozenset(
 ORG_WORDS = frozenset(
     {"gmbh", "ltd", "inc", "llc", "plc", "corp", "news", "media", "press", "online", "magazine"}
 )
+# Words that qualify a trailing role: "Ben Silverman Games Editor", "Jane Doe Senior Writer".
+ROLE_QUALIFIERS = frozenset(
+    {"senior", "staff", "chief", "deputy", "contributing", "managing", "associate", "executive",
+     "political", "foreign", "games", "sports", "business", "tech", "technology", "science",
+     "health", "music", "film", "arts", "travel", "opinion", "politics", "entertainment"}
+)  # fmt: skip
 MAX_NAME_WORDS = 5  # longer parts are sentences or captions, not names
 
 
@@ -59,10 +74,22 @@ def split_authors(raw: str | None, site_name: str | None = None) -> list[str]:
 
 def _clean_part(part: str) -> str | None:
     """Trim one byline part; title-case names printed in capitals."""
-    name = BY_PREFIX.sub("", " ".join(part.split())).strip(" .:-–—")
+    part = unicodedata.normalize("NFC", " ".join(part.split()))
+    name = _strip_role(BY_PREFIX.sub("", part).strip(" .:-–—"))
     if not name:
         return None
     return name.title() if name.isupper() and len(name) > 3 else name
+
+
+def _strip_role(name: str) -> str:
+    """Drop a role printed after a name ("Ben Silverman Games Editor" -> "Ben Silverman")."""
+    words = name.split()
+    if len(words) < 3 or words[-1].casefold() not in ROLE_WORDS:
+        return name
+    words.pop()
+    while len(words) > 2 and words[-1].casefold() in ROLE_QUALIFIERS:
+        words.pop()
+    return " ".join(words)
 
 
 def _is_person(name: str, site_name: str | None) -> bool:
@@ -74,7 +101,10 @@ def _is_person(name: str, site_name: str | None) -> bool:
         return False
     if ROLE_WORDS.intersection(words) or ORG_WORDS.intersection(words):
         return False
-    return not (site_name and _letters(name) == _letters(site_name))
+    # A site named by its domain ("cleveland.com") is a publisher; a site named like a person
+    # ("Haki Benita") is a personal blog whose author has that name: keep it.
+    is_domain = bool(site_name and "." in site_name)
+    return not (is_domain and _letters(name) == _letters(site_name or ""))
 
 
 def _letters(text: str) -> str:

@@ -8,6 +8,7 @@ published.
 import re
 import unicodedata
 
+from pipeline.boilerplate import is_boilerplate
 from pipeline.wire_facts import remove_credit_lines
 
 # Runs of horizontal white space (tabs, no-break and thin spaces) become one space.
@@ -18,17 +19,6 @@ BYLINE_SEARCH_LINES = 3  # a byline that leaked in sits right under the title
 # A line of a printed tag list: "#Americas", "- #Eastern Europe", "#War #Peace".
 TAG_LINE = re.compile(r"^(?:[-•*·]\s*)?#[^\W_][^#\n.!?]{0,40}(?:\s+#[^\W_][^#\n.!?]{0,40})*$")
 TAG_RUN = 3  # this many hashtag lines in a row are a tag list even when the page lists no tags
-# Chrome lines that leak into extractions: exact lines (a sentence may start with the word) ...
-BOILERPLATE_EXACT = frozenset(
-    {"advertisement", "ad", "sponsored", "share this article", "continue reading the main story"}
-)
-# ... and prefixes that only ever open page furniture.
-BOILERPLATE_PREFIXES = (
-    "share this article",
-    "read more:",
-    "sign up for our newsletter",
-    "image credit:",
-)
 
 
 def normalise(text: str) -> list[str]:
@@ -59,7 +49,7 @@ def drop_chrome(paragraphs: list[str], tags: list[str]) -> list[str]:
     return [
         paragraph
         for index, paragraph in enumerate(paragraphs)
-        if index not in tag_lines and not _is_boilerplate(paragraph)
+        if index not in tag_lines and not is_boilerplate(paragraph)
     ]
 
 
@@ -105,9 +95,3 @@ def _has_run(flags: list[bool]) -> bool:
         if streak >= TAG_RUN:
             return True
     return False
-
-
-def _is_boilerplate(paragraph: str) -> bool:
-    """Tell whether a line is page furniture ("Advertisement", "Read more: ...")."""
-    folded = paragraph.casefold()
-    return folded.rstrip(" .:") in BOILERPLATE_EXACT or folded.startswith(BOILERPLATE_PREFIXES)

@@ -2,6 +2,7 @@
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,6 +72,25 @@ def parse_timestamp(candidates: list[str]) -> datetime | None:
         except ValueError:  # not ISO ("Tue Jan 28 15:28:56 CET 2020"): try the next one
             continue
     return None
+
+
+def published_date(stamp: datetime | None, day: datetime | None) -> datetime | None:
+    """Choose between the page's declared publication timestamp and htmldate's day.
+
+    A timestamp within a day of htmldate's guess is the same moment in another time zone and is
+    kept for its time and zone; further apart, the declared one is usually a re-publication or
+    update (htmldate also weighs the URL's date), so the day wins.
+    """
+    if stamp is None or day is None:
+        return stamp or day
+    if abs((stamp.date() - day.date()).days) <= 1:
+        return stamp
+    return day
+
+
+def one_line(title: str | None) -> str | None:
+    """A metadata string in NFC on one line (titles keep their site name suffix: decisions.md)."""
+    return unicodedata.normalize("NFC", " ".join(title.split())) if title else title
 
 
 def language_code(candidates: list[str | None]) -> str | None:
