@@ -208,6 +208,12 @@ def groups(countries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     africa = [c["code"] for c in countries if c["m49"] in {"015", "014", "017", "018", "011"}]
     sovereign = [c["code"] for c in countries if c["sovereign"]]
     emerging = [code for code in sovereign if code not in DEVELOPED.split()]
+    # Asia-Pacific as desks use it: East, South-East and South Asia and Oceania.
+    apac = [
+        c["code"]
+        for c in countries
+        if c["m49"] in {"030", "035", "034", "053", "054", "057", "061"}
+    ]
     table = {
         "group:european-union": ("European Union", EU.split()),
         "group:cis": ("CIS Countries", CIS.split()),
@@ -218,6 +224,11 @@ def groups(countries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             sorted(MIDDLE_EAST.split() + africa),
         ),
         "group:emerging-markets": ("Emerging Market Countries", sorted(emerging)),
+        "group:middle-east": ("Middle East", sorted([*MIDDLE_EAST.split(), "EG"])),
+        "group:gulf": ("Gulf States", ["AE", "BH", "KW", "OM", "QA", "SA"]),
+        "group:nordic": ("Nordic Countries", ["DK", "FI", "IS", "NO", "SE"]),
+        "group:asia-pacific": ("Asia-Pacific", sorted(apac)),
+        "group:g7": ("G7 Countries", ["CA", "DE", "FR", "GB", "IT", "JP", "US"]),
     }
     return {code: {"name": name, "members": members} for code, (name, members) in table.items()}
 

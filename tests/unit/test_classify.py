@@ -210,3 +210,12 @@ def test_central_banks_and_roles_are_named(model: Classifier) -> None:
     )
     found = codes(classify(None, text, None, model).organizations)
     assert {"org:boj", "role:fed-chair", "role:uk-prime-minister", "org:oecd"} <= set(found)
+
+
+def test_desk_groupings_follow_the_countries(model: Classifier) -> None:
+    text = "Saudi Arabia and Qatar met in Riyadh. Saudi officials said Qatar agreed."
+    regions = codes(classify(None, text, None, model).regions)
+    assert {"group:gulf", "group:middle-east", "group:middle-east-africa", "m49:145"} <= set(
+        regions
+    )
+    assert "group:nordic" not in regions
