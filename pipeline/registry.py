@@ -1,6 +1,6 @@
 """The feed registry in the database: adding, listing, due feeds and poll results."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -94,44 +94,77 @@ def claim_due(session: Session, limit: int, lease_seconds: int = CLAIM_LEASE_SEC
     return sorted(claimed.scalars())
 
 
+@dataclass(frozen=True)
+class PollState:
+    """The columns one poll reads and adapts: one SELECT, not an ORM object per poll."""
+
+    id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    content_hash: str | None
+    interval_seconds: int
+    recent_new: str | None
+    failure_score: float
+
+
+def load_state(session: Session, feed_id: int) -> PollState | None:
+    """A feed's polling state, or None when it is not registered (any more)."""
+    columns = [getattr(Feed, f.name) for f in fields(PollState)]
+    row = session.execute(select(*columns).where(Feed.id == feed_id)).one_or_none()
+    return PollState(*row) if row is not None else None
+
+
+def _state(session: Session, feed: "int | PollState") -> PollState:
+    state = load_state(session, feed) if isinstance(feed, int) else feed
+    if state is None:
+        raise LookupError(f"feed {feed} is not registered")
+    return state
+
+
 def record_success(
-    session: Session, feed_id: int, outcome: PollOutcome, policy: SchedulePolicy
+    session: Session, feed: "int | PollState", outcome: PollOutcome, policy: SchedulePolicy
 ) -> None:
     """Store a successful poll: validators, hash, counts, the adapted interval; failures reset."""
-    feed = session.get_one(Feed, feed_id)
-    moment = now()
-    feed.last_status = outcome.status
-    feed.etag = outcome.etag
-    feed.last_modified = outcome.last_modified
-    feed.content_hash = outcome.content_hash or feed.content_hash
-    feed.title = outcome.title or feed.title
-    feed.last_polled_at = feed.last_success_at = moment
-    feed.last_error, feed.last_warning = None, outcome.warning
-    feed.failure_score, feed.consecutive_failures = 0.0, 0
-    feed.entries_seen += outcome.new_entries
+    state, moment = _state(session, feed), now()
+    recent = record_new(state.recent_new, outcome.new_entries)
+    interval = next_interval(state.interval_seconds, parse_history(recent), outcome.in_document,
+                             outcome.hints, policy)  # fmt: skip
+    values: dict[str, object] = {
+        "last_status": outcome.status, "etag": outcome.etag,
+        "last_modified": outcome.last_modified,
+        "content_hash": outcome.content_hash or state.content_hash,
+        "last_polled_at": moment, "last_success_at": moment, "last_error": None,
+        "last_warning": outcome.warning, "failure_score": 0.0, "consecutive_failures": 0,
+        "entries_seen": Feed.entries_seen + outcome.new_entries, "recent_new": recent,
+        "interval_seconds": interval, "next_poll_at": moment + timedelta(seconds=interval),
+    }  # fmt: skip
+    if outcome.title:
+        values["title"] = outcome.title[:512]
     if outcome.new_entries:
-        feed.last_new_entry_at = moment
-    feed.recent_new = record_new(feed.recent_new, outcome.new_entries)
-    history = parse_history(feed.recent_new)
-    feed.interval_seconds = next_interval(
-        feed.interval_seconds, history, outcome.in_document, outcome.hints, policy
-    )
-    feed.next_poll_at = moment + timedelta(seconds=feed.interval_seconds)
+        values["last_new_entry_at"] = moment
+    session.execute(update(Feed).where(Feed.id == state.id).values(**values))
 
 
 def record_failure(
     session: Session,
-    feed_id: int,
+    feed: "int | PollState",
     failure: tuple[str, str, float | None],
     policy: SchedulePolicy,
 ) -> None:
     """Store a failed poll (reason, detail, Retry-After) and back off; never dropped."""
     reason, detail, retry_after = failure
-    feed = session.get_one(Feed, feed_id)
-    moment = now()
-    feed.failure_score += failure_weight(reason)
-    feed.consecutive_failures += 1
-    feed.last_error = f"{reason}: {detail}" if detail else reason
-    feed.last_polled_at = moment
-    wait = failure_interval(feed.interval_seconds, feed.failure_score, retry_after, policy)
-    feed.next_poll_at = moment + timedelta(seconds=wait)
+    state, moment = _state(session, feed), now()
+    score = state.failure_score + failure_weight(reason)
+    wait = failure_interval(state.interval_seconds, score, retry_after, policy)
+    session.execute(
+        update(Feed)
+        .where(Feed.id == state.id)
+        .values(
+            failure_score=score,
+            consecutive_failures=Feed.consecutive_failures + 1,
+            last_error=(f"{reason}: {detail}" if detail else reason)[:4000],
+            last_polled_at=moment,
+            next_poll_at=moment + timedelta(seconds=wait),
+        )
+    )

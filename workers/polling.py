@@ -4,19 +4,18 @@ from collections.abc import Callable
 
 from pipeline import registry
 from pipeline.errors import Drop, Retryable
-from pipeline.models import Feed
 from pipeline.poll import PollResult, poll
 from pipeline.records import FeedEntry
 from workers.redis_state import FeedLock, SeenEntries
 from workers.resources import resources
 
 
-def _load(feed_id: int) -> tuple[str, str | None, str | None, str | None]:
+def _load(feed_id: int) -> registry.PollState:
     with resources().sessions() as session:
-        feed = session.get(Feed, feed_id)
-        if feed is None:
-            raise Drop("unknown-feed", str(feed_id))
-        return feed.url, feed.etag, feed.last_modified, feed.content_hash
+        state = registry.load_state(session, feed_id)
+    if state is None:
+        raise Drop("unknown-feed", str(feed_id))
+    return state
 
 
 def _outcome(result: PollResult, new_entries: int) -> registry.PollOutcome:
@@ -43,20 +42,21 @@ def poll_feed(feed_id: int, owner: str, forward: Callable[[FeedEntry], None]) ->
     if not lock.acquire(feed_id, owner, ttl_seconds=int(res.settings.total_timeout * 4)):
         raise Drop("feed-locked", f"feed {feed_id} is being polled elsewhere")
     try:
-        url, etag, last_modified, content_hash = _load(feed_id)
+        state = _load(feed_id)
         try:
-            result = poll(res.http, url, res.settings.fetch_policy(), etag=etag,
-                          last_modified=last_modified, content_hash=content_hash)  # fmt: skip
+            result = poll(res.http, state.url, res.settings.fetch_policy(), etag=state.etag,
+                          last_modified=state.last_modified,
+                          content_hash=state.content_hash)  # fmt: skip
         except (Drop, Retryable) as exc:
             retry_after = exc.retry_after if isinstance(exc, Retryable) else None
             with res.sessions.begin() as session:
                 failure = (exc.reason, exc.detail, retry_after)
-                registry.record_failure(session, feed_id, failure, res.settings.schedule_policy())
+                registry.record_failure(session, state, failure, res.settings.schedule_policy())
             raise
         fresh = _hand_on(result, forward)
         with res.sessions.begin() as session:
             outcome = _outcome(result, fresh)
-            registry.record_success(session, feed_id, outcome, res.settings.schedule_policy())
+            registry.record_success(session, state, outcome, res.settings.schedule_policy())
         return fresh
     finally:
         lock.release(feed_id, owner)
