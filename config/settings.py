@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     # A topic model file made by `wire classify train`; unset: the shipped IPTC lexicon.
     topic_model: Path | None = None
 
+    # One task runs clean, dedup, classify and store for an item (see docs/decisions.md,
+    # Performance); off: each stage is its own task on its own queue.
+    fuse_cpu_stages: bool = True
+    # Processes of the local CPU worker (`wire ingest --once`, `wire run`); unset: one per core.
+    cpu_workers: int | None = Field(default=None, ge=1)
+
     log_level: str = "INFO"
 
     @field_validator("redis_url", "database_url", mode="before")

@@ -2,6 +2,7 @@
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -42,10 +43,13 @@ class StageTask(Task):  # type: ignore[misc]  # celery ships no type information
         """Call `work`; count its outcome, retry a Retryable, dead-letter what cannot go on."""
         stats = Stats(resources().redis)
         fields = {"stage": self.stage, "item_id": item_id, "task_id": self.request.id}
+        # This thread's CPU, not the process's: an I/O worker runs many tasks in threads.
+        started = time.thread_time()
         try:
             work()
         except Drop as drop:
-            stats.outcome(self.stage, item_id, run_id, "dropped", drop.reason)
+            cpu = time.thread_time() - started
+            stats.outcome(self.stage, item_id, run_id, "dropped", drop.reason, cpu_seconds=cpu)
             log.info("dropped %s", drop, extra={**fields, "outcome": "dropped"})
             return
         except ItemMissing as missing:
@@ -61,7 +65,7 @@ class StageTask(Task):  # type: ignore[misc]  # celery ships no type information
             stats.outcome(self.stage, item_id, run_id, "error", type(exc).__name__)
             log.exception("stage failed", extra={**fields, "outcome": "error"})
             raise
-        stats.outcome(self.stage, item_id, run_id, "out")
+        stats.outcome(self.stage, item_id, run_id, "out", cpu_seconds=time.thread_time() - started)
 
     def _retry_or_dead_letter(
         self, exc: Retryable, item_id: str, run_id: str | None, stats: Stats

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from config.settings import Settings
+from config.settings import Settings, get_settings
 from workers import embedded
 
 IO_QUEUES = "poll,fetch"
@@ -30,7 +30,7 @@ def worker_argv(queues: str, concurrency: int, pool: str, name: str) -> list[str
 
 def local_worker_argvs(cpu: int | None = None) -> list[list[str]]:
     """Two workers: threads for network-bound stages, processes for CPU-bound ones."""
-    cores = cpu or os.cpu_count() or 1
+    cores = cpu or get_settings().cpu_workers or os.cpu_count() or 1
     return [
         worker_argv(IO_QUEUES, 8, "threads", f"io-{os.getpid()}"),
         worker_argv(CPU_QUEUES, cores, "prefork", f"cpu-{os.getpid()}"),

@@ -9,8 +9,10 @@ from workers.stats import Stats
 
 def send(app: Celery, stage: str, item_id: str, run_id: str | None) -> None:
     """Send an item (by id) into a stage; the count comes first so nothing looks finished early."""
-    Stats(resources().redis).entered(stage, item_id, run_id)
-    app.send_task(flow.task_name(stage), args=[item_id, run_id], queue=stage)
+    res = resources()
+    Stats(res.redis).entered(stage, item_id, run_id)
+    task = flow.entry_task(stage, res.settings.fuse_cpu_stages)
+    app.send_task(task, args=[item_id, run_id], queue=stage)
 
 
 def send_poll(app: Celery, feed_id: int, poll_id: str, run_id: str | None) -> None:

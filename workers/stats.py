@@ -9,8 +9,12 @@ REASONS = "wire:stats:reasons"
 OUTCOMES = ("out", "dropped", "failed", "error")
 GUARD_TTL = 7 * 86_400
 RUN_TTL = 7 * 86_400
+#: Counter field '<stage>:cpu_us': CPU microseconds the stage spent on the items it finished.
+CPU_FIELD = "cpu_us"
 
 # Count once per (stage, item, run, event): a redelivered message must not count twice.
+# ARGV[5]/ARGV[6]: the stage's CPU microseconds for this item and their field, added in the same
+# call so timing costs no extra round trip (and a redelivery does not add its time twice).
 _COUNT_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
@@ -19,6 +23,10 @@ if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
     redis.call('HINCRBY', KEYS[4], ARGV[2], 1)
     if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[3], 1) end
     redis.call('EXPIRE', KEYS[4], ARGV[4])
+  end
+  if ARGV[5] ~= '0' then
+    redis.call('HINCRBY', KEYS[2], ARGV[6], ARGV[5])
+    if KEYS[4] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[6], ARGV[5]) end
   end
   return 1
 end
@@ -42,26 +50,36 @@ class Stats:
         self._redis = client
         self._count = client.register_script(_COUNT_ONCE)
 
-    def _bump(self, stage: str, item: str, run_id: str | None, event: str, reason: str) -> bool:
+    def _bump(
+        self, stage: str, item: str, run_id: str | None, event: str, reason: str, cpu: float = 0.0
+    ) -> bool:
         # One guard for every outcome: an item leaves a stage once, whichever way.
         kind = "in" if event == "in" else "outcome"
         guard = f"wire:once:{stage}:{kind}:{run_id or '-'}:{item}"
         keys = [guard, GLOBAL, REASONS, run_key(run_id) if run_id else ""]
         field = f"{stage}:{event}"
         reason_field = f"r:{stage}:{event}:{reason}" if reason else ""
-        return bool(self._count(keys=keys, args=[GUARD_TTL, field, reason_field, RUN_TTL]))
+        args: list[str | int] = [GUARD_TTL, field, reason_field, RUN_TTL, round(cpu * 1e6)]
+        args.append(f"{stage}:{CPU_FIELD}")
+        return bool(self._count(keys=keys, args=args))
 
     def entered(self, stage: str, item: str, run_id: str | None) -> bool:
         """Count an item sent into a stage; False when it was counted already."""
         return self._bump(stage, item, run_id, "in", "")
 
     def outcome(
-        self, stage: str, item: str, run_id: str | None, outcome: str, reason: str = ""
+        self,
+        stage: str,
+        item: str,
+        run_id: str | None,
+        outcome: str,
+        reason: str = "",
+        cpu_seconds: float = 0.0,
     ) -> bool:
-        """Count the item's one outcome in a stage; False when it had one already."""
+        """Count the item's one outcome in a stage (and the CPU it took); False if it had one."""
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome}")
-        return self._bump(stage, item, run_id, outcome, reason)
+        return self._bump(stage, item, run_id, outcome, reason, cpu_seconds)
 
     def retried(self, stage: str) -> None:
         """Count one retry of a stage (every retry counts)."""
@@ -89,6 +107,10 @@ class Counts:
     def get(self, stage: str, event: str) -> int:
         """One counter, zero when absent."""
         return self.values.get(f"{stage}:{event}", 0)
+
+    def cpu_seconds(self, stage: str) -> float:
+        """CPU seconds the stage spent on the items it finished (its own thread's time)."""
+        return self.get(stage, CPU_FIELD) / 1e6
 
     def in_flight(self) -> int:
         """Items sent into a stage that have no outcome there yet."""

@@ -1,0 +1,183 @@
+"""The fused CPU task: clean, dedup, classify and store of one item in one task.
+
+Each stage is still its own function with its own outcome, counted as if it were its own task
+(an item enters dedup only when clean let it out), so `wire ingest --once` and the counters read
+the same. Only the broker and item-store round trips between the stages are gone. A stage that
+fails here for any reason but a Drop hands the item to that stage's own task, with its inputs
+saved, and that task retries or dead-letters it exactly as on the per-stage path.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from pipeline.classify import classify
+from pipeline.clean import clean
+from pipeline.dedup import dedup
+from pipeline.errors import Drop, Retryable
+from pipeline.records import (
+    Article,
+    Classification,
+    DedupVerdict,
+    FeedEntry,
+    FetchedPage,
+    Record,
+    StoredArticle,
+)
+from pipeline.store import store
+from workers import flow
+from workers.app import app
+from workers.base import StageTask, backoff
+from workers.dedup_index import RedisDedupIndex
+from workers.items import ItemMissing, ItemStore
+from workers.resources import Resources, resources
+from workers.stats import Stats
+from workers.tasks import classify_task, clean_task, dedup_task, store_task
+
+log = logging.getLogger("wire.stage")
+T = TypeVar("T")
+
+# The per-stage task that takes over an item when its stage fails inside the fused task.
+OWN_TASK: dict[str, StageTask] = {
+    "clean": clean_task,
+    "dedup": dedup_task,
+    "classify": classify_task,
+    "store": store_task,
+}
+
+
+@dataclass
+class Carry:
+    """The records of one item as they pass from stage to stage in memory."""
+
+    item_id: str
+    page: FetchedPage | None = None
+    article: Article | None = None
+    verdict: DedupVerdict | None = None
+    labels: Classification | None = None
+
+    def records(self) -> dict[type[Record], Record | None]:
+        """The records held so far, by kind."""
+        return {
+            FetchedPage: self.page,
+            Article: self.article,
+            DedupVerdict: self.verdict,
+            Classification: self.labels,
+        }
+
+
+def _need(value: T | None) -> T:
+    if value is None:
+        raise RuntimeError("a fused stage ran before the stage that makes its input")
+    return value
+
+
+def _clean(carry: Carry, res: Resources) -> None:
+    carry.page = res.items.load(carry.item_id, FetchedPage)
+    carry.article = clean(carry.page, res.settings.clean_limits())
+
+
+def _dedup(carry: Carry, res: Resources) -> None:
+    index = RedisDedupIndex(res.redis)
+    carry.verdict = dedup(_need(carry.article), index, res.settings.dedup_policy())
+
+
+def _classify(carry: Carry, res: Resources) -> None:
+    art = _need(carry.article)
+    carry.labels = classify(art.title, art.text, art.dateline, res.classifier)
+
+
+def _store(carry: Carry, res: Resources) -> None:
+    record = StoredArticle(
+        article=_need(carry.article),
+        dedup=_need(carry.verdict),
+        classification=_need(carry.labels),
+    )
+    with res.sessions.begin() as session:
+        store(record, session)
+
+
+STEPS: dict[str, Callable[[Carry, Resources], None]] = {
+    "clean": _clean,
+    "dedup": _dedup,
+    "classify": _classify,
+    "store": _store,
+}
+
+
+@app.task(bind=True, base=StageTask, name=flow.FUSED_TASK, stage="clean", inputs=(FetchedPage,))
+def process_task(self: StageTask, item_id: str, run_id: str | None = None) -> None:
+    """Run the CPU stages on one item in this task, each with its own outcome."""
+    res = resources()
+    carry = Carry(item_id)
+    for stage in flow.FUSED_STAGES:
+        if not run_step(stage, carry, res, run_id):
+            return
+
+
+def run_step(stage: str, carry: Carry, res: Resources, run_id: str | None) -> bool:
+    """Run one stage on the carried records; True when the item goes on to the next stage."""
+    started = time.thread_time()  # this stage's own CPU, as the per-stage tasks count it
+    try:
+        STEPS[stage](carry, res)
+    except (Drop, ItemMissing) as exc:
+        reason = exc.reason if isinstance(exc, Drop) else "item-expired"
+        _count_end(stage, carry, res, run_id, ("dropped", reason, time.thread_time() - started))
+        log.info("dropped %s", exc, extra={"stage": stage, "item_id": carry.item_id})
+        return False
+    except Exception as exc:  # not swallowed: the stage's own task reruns it
+        hand_over(stage, carry, res, run_id, exc)
+        return False
+    _count_out(stage, carry, res, run_id, time.thread_time() - started)
+    return True
+
+
+def _count_out(stage: str, carry: Carry, res: Resources, run_id: str | None, cpu: float) -> None:
+    """Count the stage's "out" and the item's entry into the next stage (or its end)."""
+    after = flow.fused_after(stage)
+    if not after:
+        _count_end(stage, carry, res, run_id, ("out", "", cpu))
+        return
+    # The next stage's entry first: the run never looks finished with this item still going.
+    with res.redis.pipeline(transaction=False) as pipe:
+        stats = Stats(pipe)
+        stats.entered(after[0], carry.item_id, run_id)
+        stats.outcome(stage, carry.item_id, run_id, "out", cpu_seconds=cpu)
+        pipe.execute()
+
+
+def _count_end(
+    stage: str, carry: Carry, res: Resources, run_id: str | None, end: tuple[str, str, float]
+) -> None:
+    """The item's last outcome (stored or dropped); its records are no longer needed."""
+    outcome, reason, cpu = end
+    with res.redis.pipeline(transaction=False) as pipe:
+        Stats(pipe).outcome(stage, carry.item_id, run_id, outcome, reason, cpu_seconds=cpu)
+        # A rerun finds the page gone and changes nothing (its outcome is counted already).
+        ItemStore(pipe, res.settings.item_ttl_seconds).delete(
+            carry.item_id, [FeedEntry, FetchedPage]
+        )
+        pipe.execute()
+
+
+def hand_over(stage: str, carry: Carry, res: Resources, run_id: str | None, exc: Exception) -> None:
+    """Save the stage's inputs and send the item to the stage's own task (retry as usual)."""
+    task = OWN_TASK[stage]
+    held = carry.records()
+    for kind in task.inputs:
+        record = held.get(kind)
+        if record is not None:
+            res.items.save_as(carry.item_id, record)
+    countdown, retries = 0.0, 0
+    if isinstance(exc, Retryable):
+        # This try was the first attempt: the stage's task goes on from the second.
+        Stats(res.redis).retried(stage)
+        countdown = backoff(0, res.settings.retry_backoff_max, exc.retry_after)
+        retries = 1
+    log.warning(
+        "handed to %s: %r", task.name, exc, extra={"stage": stage, "item_id": carry.item_id}
+    )
+    task.apply_async(args=[carry.item_id, run_id], countdown=countdown, retries=retries,
+                     queue=stage)  # fmt: skip
