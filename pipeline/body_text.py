@@ -53,6 +53,12 @@ def drop_chrome(paragraphs: list[str], tags: list[str]) -> list[str]:
     ]
 
 
+def printed_tags(paragraphs: list[str]) -> list[str]:
+    """Tags of the hashtag lists printed in the text ("- #War", "#War #Peace"), in order."""
+    lines = sorted(_tag_lines(paragraphs, set()))
+    return [tag.strip() for index in lines for tag in paragraphs[index].split("#")[1:]]
+
+
 def drop_credits(paragraphs: list[str]) -> list[str]:
     """Remove syndication credit lines, also when glued to the end of a paragraph."""
     stripped = (remove_credit_lines(paragraph).strip() for paragraph in paragraphs)

@@ -24,6 +24,7 @@ from pipeline.body_text import (
     drop_title,
     join,
     normalise,
+    printed_tags,
     split_byline,
 )
 from pipeline.errors import Drop
@@ -113,8 +114,10 @@ def _article(
     doc: Document, meta: PageMeta, url: str | None, item_id: str, limits: CleanLimits
 ) -> Article:
     """Assemble the article from trafilatura's document and the page's own metadata."""
-    tags = merge_tags(meta.tags, doc.tags or [], doc.categories or [])
-    paragraphs = drop_chrome(drop_title(normalise(doc.text or ""), doc.title), tags)
+    paragraphs = drop_title(normalise(doc.text or ""), doc.title)
+    printed = printed_tags(paragraphs)  # a tag list printed in the body, often twice
+    tags = merge_tags(meta.tags, doc.tags or [], doc.categories or [], printed)
+    paragraphs = drop_chrome(paragraphs, tags)
     paragraphs, byline = split_byline(paragraphs)
     facts = find_wire_facts("\n".join(paragraphs), meta.visible_text)  # before credits go
     text = join(drop_credits(paragraphs))

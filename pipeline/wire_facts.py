@@ -62,6 +62,17 @@ REUTERS_CREDIT = re.compile(r"\(Reporting by\b|\b[Rr]eporting by\b[^\n]{1,300}?\
 AP_CREDIT = re.compile(
     r"\bAssociated Press (?:writers?|reporters?|correspondents?)\b[^\n]{1,300}?\bcontributed\b"
 )
+# Bloomberg's sign-offs: "--With assistance from Jane Doe.", "To contact the reporter".
+BLOOMBERG_CREDIT = re.compile(
+    r"[-—]\s*With assistance from\b|\bTo contact the reporters? on this story:"
+)
+# "Copyright 2024 The Associated Press. All rights reserved." / "© 2024 AFP. All rights reserved":
+# "All rights reserved" is required, so a photo credit ("© AFP") never names the story's agency.
+COPYRIGHT_CREDIT = re.compile(
+    r"(?:(?:©|\(c\)|Copyright)\s*)+(?:\d{4}\s+)?(?P<agency>[^\W\d][^.\n©]{1,40}?)\.?\s*"
+    r"(?:\d{4}\.?\s*)?All rights reserved",
+    re.IGNORECASE,
+)
 DATELINE_SEARCH_PARAGRAPHS = 3  # a title or byline line may precede the lede
 
 
@@ -99,10 +110,21 @@ def credited_agency(text: str) -> str | None:
         name = agency_name(match["agency"])
         if name:
             return name
+    for match in COPYRIGHT_CREDIT.finditer(text):
+        name = agency_name(match["agency"])
+        if name:
+            return name
+    return _signed_agency(text)
+
+
+def _signed_agency(text: str) -> str | None:
+    """Return the agency whose house sign-off closes the story ("(Reporting by ...").)"""
     if REUTERS_CREDIT.search(text):
         return "Reuters"
     if AP_CREDIT.search(text):
         return "AP"
+    if BLOOMBERG_CREDIT.search(text):
+        return "Bloomberg"
     return None
 
 
