@@ -14,7 +14,7 @@ from workers import cli_data
 from workers.cli_fleet import prepare
 from workers.resources import resources
 
-DEFAULT_MODEL_FILE = Path("var") / "topic_model.json"
+MODEL_FILE_NAME = "topic_model.json"
 
 
 def _since(value: str) -> datetime:
@@ -33,7 +33,8 @@ def classify(args: argparse.Namespace) -> int:
     if args.train_file is None:
         print("wire classify train needs a FILE of JSON lines", file=sys.stderr)
         return 2
-    return train_file(Path(args.train_file), Path(args.out))
+    out = Path(args.out) if args.out else get_settings().var_dir / MODEL_FILE_NAME
+    return train_file(Path(args.train_file), out)
 
 
 def _examples(path: Path) -> tuple[list[Example], dict[str, str]]:
@@ -92,7 +93,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     )
     cls.add_argument("file", nargs="?", default="-", help="JSON lines to label (- for stdin)")
     cls.add_argument("train_file", nargs="?", default=None, help=argparse.SUPPRESS)
-    cls.add_argument("--out", default=str(DEFAULT_MODEL_FILE), help="where train writes")
+    cls.add_argument(
+        "--out", default=None, help="where train writes (WIRE_VAR_DIR/topic_model.json)"
+    )
     cls.set_defaults(handler=classify)
     rec = sub.add_parser("reclassify", help="re-label stored articles with the current model")
     rec.add_argument("--since", type=_since, default=None, help="only articles stored since DATE")
