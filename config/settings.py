@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     poll_min_interval_seconds: int = Field(default=300, ge=30)
     poll_max_interval_seconds: int = Field(default=86_400, ge=60)
     poll_failure_max_interval_seconds: int = Field(default=21_600, ge=60)
+    poll_batch_size: int = Field(default=20, ge=1, le=500)  # feeds per poll task (dispatch)
     beat_tick_seconds: float = Field(default=30.0, gt=0)
     min_words: int = Field(default=30, ge=0)
     dedup_retention_days: int = Field(default=30, ge=1)

@@ -20,6 +20,8 @@ KEPT_HEADERS = ("content-type", "etag", "last-modified", "retry-after", "cache-c
 # A worker process fetches one item at a time (prefetch 1); a small pool keeps the few
 # hot wire hosts warm without hoarding sockets. 30 s outlives a typical poll burst.
 _LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=5, keepalive_expiry=30.0)
+# Bodies of 304s and redirects up to this size are read and thrown away to keep the connection.
+_DRAIN_MAX = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ def _follow(
             location = _redirect_location(response)
             if location is None:
                 return _finish(response, url, policy, deadline)
+            _drain(response)
         target = location
     raise Drop("too-many-redirects", url)
 
@@ -201,8 +204,20 @@ def _redirect_location(response: httpx.Response) -> httpx.URL | None:
     return _parse_url(str(target))
 
 
+def _drain(response: httpx.Response) -> None:
+    """Read a small body we do not use, so its connection goes back to the pool (keep-alive).
+
+    A response closed unread makes httpcore drop the connection: for a 304 (most polls) or a
+    redirect that means a new TCP (and TLS) handshake on every request to that host.
+    """
+    declared = response.headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) <= _DRAIN_MAX:
+        response.read()
+
+
 def _finish(response: httpx.Response, url: str, policy: FetchPolicy, deadline: float) -> Fetched:
     if response.status_code == 304:
+        _drain(response)
         return _fetched(response, url, b"", not_modified=True)
     _raise_for_status(response)
     body = _read_capped(response, policy.max_bytes, deadline)

@@ -29,9 +29,11 @@ class FeedHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     hits: dict[str, int]
+    peers: set[int]
 
     def do_GET(self) -> None:
         self.hits[self.path] = self.hits.get(self.path, 0) + 1
+        self.peers.add(self.client_address[1])  # one client port per TCP connection
         name = self.path.strip("/").replace("-", "_").replace(".", "_")
         route = getattr(self, "route_" + name, None)
         if self.path.startswith(("/news/", "/private/")):
@@ -127,9 +129,10 @@ class _QuietServer(ThreadingHTTPServer):
 class FeedServer:
     """The running server: its base URL and the hit count per path."""
 
-    def __init__(self, base_url: str, hits: dict[str, int]) -> None:
+    def __init__(self, base_url: str, hits: dict[str, int], peers: set[int]) -> None:
         self.base_url = base_url
         self.hits = hits
+        self.peers = peers
 
     def url(self, path: str) -> str:
         """The absolute URL of a path."""
@@ -140,13 +143,15 @@ class FeedServer:
 def feed_server(host: str = "127.0.0.1") -> Iterator[FeedServer]:
     """Serve the feeds on a free port of `host` for the duration."""
     hits: dict[str, int] = {}
+    peers: set[int] = set()
     stop = threading.Event()
-    handler = type("Handler", (FeedHandler,), {"hits": hits, "server_stop": stop})
+    attrs = {"hits": hits, "peers": peers, "server_stop": stop}
+    handler = type("Handler", (FeedHandler,), attrs)
     server = _QuietServer((host, 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield FeedServer(f"http://{host}:{server.server_address[1]}", hits)
+        yield FeedServer(f"http://{host}:{server.server_address[1]}", hits, peers)
     finally:
         stop.set()
         server.shutdown()

@@ -1,6 +1,9 @@
 """The poll task's body: lock the feed, poll it, hand new entries on, record the result."""
 
+import uuid
 from collections.abc import Callable
+
+from celery import Celery
 
 from pipeline import registry
 from pipeline.errors import Drop, Retryable
@@ -8,6 +11,12 @@ from pipeline.poll import PollResult, poll
 from pipeline.records import FeedEntry
 from workers.redis_state import FeedLock, SeenEntries
 from workers.resources import resources
+from workers.send import poll_key
+from workers.stats import Stats
+
+# Feeds polled by one task: the per-task cost of the broker (message, ack, events) is shared by
+# the batch, while one slow feed delays at most batch - 1 others (WIRE_POLL_BATCH_SIZE).
+POLL_BATCH_TASK = "wire.poll_batch"
 
 
 def _load(feed_id: int) -> registry.PollState:
@@ -75,3 +84,14 @@ def _hand_on(result: PollResult, forward: Callable[[FeedEntry], None]) -> int:
     # Marked only after sending: a crash in between re-sends, and later stages are idempotent.
     seen.mark(fresh)
     return len(fresh)
+
+
+def send_poll_batch(app: Celery, feed_ids: list[int]) -> None:
+    """Send due feeds (ids only) to the poll queue as one task; each is counted as entered."""
+    if not feed_ids:
+        return
+    poll_id = uuid.uuid4().hex[:12]
+    stats = Stats(resources().redis)
+    for feed_id in feed_ids:
+        stats.entered("poll", poll_key(feed_id, poll_id), None)
+    app.send_task(POLL_BATCH_TASK, args=[feed_ids, poll_id], queue="poll")

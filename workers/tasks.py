@@ -1,6 +1,5 @@
 """The stage tasks: thin adapters that load an item, call the stage, save it, send it on."""
 
-import uuid
 from typing import Any
 
 from celery.signals import worker_process_init, worker_process_shutdown
@@ -23,9 +22,9 @@ from workers.app import app
 from workers.base import StageTask
 from workers.dedup_index import RedisDedupIndex
 from workers.politeness import HostBusy, defer_countdown, polite_fetch
-from workers.polling import poll_feed
+from workers.polling import POLL_BATCH_TASK, poll_feed, send_poll_batch
 from workers.resources import reset, resources
-from workers.send import poll_key, send, send_poll
+from workers.send import poll_key, send
 
 DISPATCH_BATCH = 500
 
@@ -145,16 +144,28 @@ def store_task(self: StageTask, item_id: str, run_id: str | None = None) -> None
     self.run_stage(item_id, run_id, work)
 
 
+@app.task(bind=True, base=StageTask, name=POLL_BATCH_TASK, stage="poll", retry_transient=False)
+def poll_batch_task(self: StageTask, feed_ids: list[int], poll_id: str) -> None:
+    """Poll a batch of due feeds one after another, each with its own lock and outcome."""
+    for feed_id in feed_ids:
+
+        def work(feed_id: int = feed_id) -> None:
+            owner = f"{self.request.id or poll_id}:{feed_id}"
+            poll_feed(feed_id, owner, lambda e: _forward("poll", e.item_id, None))
+
+        self.run_stage(poll_key(feed_id, poll_id), None, work)
+
+
 @app.task(name=flow.DISPATCH_TASK)
 def dispatch_due() -> int:
-    """Beat's tick: send every due feed to the poll stage, in batches."""
+    """Beat's tick: claim the due feeds and send them to the poll stage in small batches."""
     res = resources()
-    sent = 0
+    size, sent = res.settings.poll_batch_size, 0
     while True:
         with res.sessions.begin() as session:
             due = registry.claim_due(session, DISPATCH_BATCH)
-        for feed_id in due:
-            send_poll(app, feed_id, uuid.uuid4().hex[:12], None)
+        for start in range(0, len(due), size):
+            send_poll_batch(app, due[start : start + size])
         sent += len(due)
         if len(due) < DISPATCH_BATCH:
             return sent

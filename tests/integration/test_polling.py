@@ -89,6 +89,16 @@ def test_second_poll_sends_the_etag_and_gets_304(server: FeedServer) -> None:
     assert (second.status, second.not_modified) == (304, True)  # type: ignore[attr-defined]
 
 
+def test_304s_and_redirects_keep_the_connection_alive(server: FeedServer) -> None:
+    with make_client(POLICY) as client:
+        first = poll(client, server.url("/good"), POLICY)
+        for _ in range(5):
+            poll(client, server.url("/good"), POLICY, etag=first.etag)
+        with pytest.raises(Drop):
+            poll(client, server.url("/loop"), POLICY)
+    assert len(server.peers) == 1
+
+
 def test_false_etags_are_caught_by_the_body_hash(server: FeedServer) -> None:
     first = _poll(server, "/false-etag")
     second = _poll(
