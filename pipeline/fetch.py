@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import httpx
 
 from pipeline.errors import Drop
-from pipeline.http import fetch_bytes
+from pipeline.http import BeforeSend, fetch_bytes
 from pipeline.policy import FetchPolicy
 from pipeline.records import FeedEntry, FetchedPage
 
@@ -15,9 +15,14 @@ HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
-def fetch(entry: FeedEntry, client: httpx.Client, policy: FetchPolicy) -> FetchedPage:
+def fetch(
+    entry: FeedEntry,
+    client: httpx.Client,
+    policy: FetchPolicy,
+    before_send: BeforeSend | None = None,
+) -> FetchedPage:
     """Fetch the page behind a feed entry, or drop it (not HTML, too large, refused...)."""
-    fetched = fetch_bytes(client, entry.link, policy, accept=HTML_ACCEPT)
+    fetched = fetch_bytes(client, entry.link, policy, accept=HTML_ACCEPT, before_send=before_send)
     # A missing content type is left to the cleaner to judge; a declared non-HTML one
     # (PDF, image, JSON) is not an article page.
     if fetched.content_type is not None and fetched.content_type not in HTML_TYPES:

@@ -3,6 +3,7 @@
 import ipaddress
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -13,6 +14,7 @@ from pipeline.errors import Drop, Retryable
 from pipeline.policy import FetchPolicy
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+BeforeSend = Callable[[httpx.URL], None]
 
 # Response headers later stages use (caching validators, retry hints); the rest is dropped.
 KEPT_HEADERS = ("content-type", "etag", "last-modified", "retry-after", "cache-control", "expires")
@@ -63,13 +65,20 @@ def fetch_bytes(
     etag: str | None = None,
     last_modified: str | None = None,
     accept: str | None = None,
+    before_send: BeforeSend | None = None,
 ) -> Fetched:
-    """GET a URL within the policy, or raise Drop / Retryable."""
+    """GET a URL within the policy, or raise Drop / Retryable.
+
+    before_send is called with each request's URL (the first and every redirect hop) right
+    before it goes out: the caller's politeness turn is taken there, as close to the wire as
+    it can be, so that time spent resolving or waiting does not bunch requests up at a host.
+    """
     start = _parse_url(url)
     headers = _request_headers(etag, last_modified, accept)
     deadline = time.monotonic() + policy.total_timeout
+    hop = _Hop(before_send or _no_turn, headers)
     try:
-        return _follow(client, start, url, headers, policy, deadline)
+        return _follow(client, start, url, hop, policy, deadline)
     except httpx.TimeoutException as exc:
         raise Retryable("timeout", str(exc)) from exc
     except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:  # ConnectError is a NetworkError
@@ -133,11 +142,21 @@ def _request_headers(
     return headers
 
 
+@dataclass(frozen=True)
+class _Hop:
+    before_send: "BeforeSend"
+    headers: dict[str, str]
+
+
+def _no_turn(_url: httpx.URL) -> None:
+    return None
+
+
 def _follow(
     client: httpx.Client,
     target: httpx.URL,
     url: str,
-    headers: dict[str, str],
+    hop: _Hop,
     policy: FetchPolicy,
     deadline: float,
 ) -> Fetched:
@@ -146,7 +165,8 @@ def _follow(
     for _ in range(policy.max_redirects + 1):
         guard_host(target, policy)
         timeout = _hop_timeout(policy, deadline)
-        with client.stream("GET", target, headers=headers, timeout=timeout) as response:
+        hop.before_send(target)
+        with client.stream("GET", target, headers=hop.headers, timeout=timeout) as response:
             location = _redirect_location(response)
             if location is None:
                 return _finish(response, url, policy, deadline)

@@ -7,7 +7,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from pipeline.errors import Drop, Retryable
-from pipeline.http import fetch_bytes
+from pipeline.http import BeforeSend, fetch_bytes
 from pipeline.policy import FetchPolicy
 
 ALLOW_ALL = ""  # no rules: a 4xx, or an empty file
@@ -21,11 +21,16 @@ def robots_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
 
 
-def fetch_rules(client: httpx.Client, url: str, policy: FetchPolicy) -> tuple[str, bool]:
+def fetch_rules(
+    client: httpx.Client, url: str, policy: FetchPolicy, before_send: BeforeSend | None = None
+) -> tuple[str, bool]:
     """The site's rules as text and whether they are final (False: retry soon, disallow now)."""
     limited = replace(policy, max_bytes=MAX_ROBOTS_BYTES)
+    accept = "text/plain, */*;q=0.5"
     try:
-        fetched = fetch_bytes(client, robots_url(url), limited, accept="text/plain, */*;q=0.5")
+        fetched = fetch_bytes(
+            client, robots_url(url), limited, accept=accept, before_send=before_send
+        )
     except Drop as drop:
         if drop.reason.startswith("http-4"):  # RFC 9309 2.3.1.3: unavailable, crawl freely
             return ALLOW_ALL, True

@@ -33,6 +33,7 @@ from config.settings import get_settings
 from pipeline.poll import item_id_for
 from pipeline.records import FeedEntry
 from workers import fleet
+from workers.politeness import JITTER_MARGIN
 
 HOSTS = [f"127.0.0.{n}" for n in range(2, 22)]
 DEFAULT_PAGES = 2_000
@@ -170,6 +171,8 @@ def _figures(
         "seconds": round(done_at - first, 2),
         "pages_per_second": round(count / (done_at - first), 1),
         "ideal_pages_per_second": RATE * len(HOSTS),
+        # Turns are spaced 1/rate * (1 + JITTER_MARGIN) apart: the ceiling this design can reach.
+        "ceiling_pages_per_second": round(RATE * len(HOSTS) / (1 + JITTER_MARGIN), 1),
     }
 
 
@@ -193,7 +196,8 @@ def run(out: dict[str, Any]) -> None:
     print(
         f"  highest rate at any host in any 1 s window: {figures['max_requests_in_any_1s_window']}"
     )
-    print(f"  pages/s: {figures['pages_per_second']} (ideal {figures['ideal_pages_per_second']}); "
+    print(f"  pages/s: {figures['pages_per_second']} (limit x hosts {figures['ideal_pages_per_second']}, "
+          f"ceiling with the jitter margin {figures['ceiling_pages_per_second']}); "
           f"{figures['fetched']} fetched in {figures['seconds']} s")  # fmt: skip
 
 

@@ -5,15 +5,16 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import urlsplit
 
+import httpx
 import redis
 
+from config.settings import Settings
 from pipeline.errors import Drop, Retryable
 from pipeline.fetch import fetch
 from pipeline.records import FeedEntry, FetchedPage
 from pipeline.robots import ALLOW_ALL, allowed, fetch_rules, robots_url
-from workers.resources import Resources, resources
+from workers.resources import Resources
 
 T = TypeVar("T")
 ROBOTS_TTL = 86_400  # RFC 9309 2.4: a cached robots.txt should not be used for over 24 hours
@@ -28,7 +29,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local spacing, cap, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[2]) >= cap then return 200 end
+local mine = redis.call('ZSCORE', KEYS[2], ARGV[4])
+if not mine and redis.call('ZCARD', KEYS[2]) >= cap then return 200 end
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat > now then return tat - now end
 if spacing > 0 then redis.call('SET', KEYS[1], now + spacing, 'PX', spacing + 60000) end
@@ -112,33 +114,52 @@ def _keys(host: str) -> list[str]:
 
 
 def polite_fetch(entry: FeedEntry, res: Resources, token: str) -> FetchedPage:
-    """Fetch an entry's page in its host's turn; a 429/503 slows the host for the whole fleet."""
-    host = urlsplit(entry.link).hostname or ""
+    """Fetch an entry's page, each request in its host's turn; a 429/503 slows the host down."""
     settings = res.settings
-    gate = HostGate(res.redis, settings.fetch_host_concurrency, settings.total_timeout * 2)
-    rules = RobotsCache(res.redis).get(entry.link) if settings.robots_txt else ALLOW_ALL
-    if rules is None:  # not known yet: this turn fetches robots.txt, the page waits for the next
-        rules = _in_turn(gate, host, token, lambda: _learn_rules(entry.link, res))
-    if not allowed(rules, settings.user_agent, entry.link):
-        raise Drop("robots-disallowed", entry.link)
-    return _in_turn(gate, host, token, lambda: fetch(entry, res.http, settings.fetch_policy()))
-
-
-def _in_turn(gate: HostGate, host: str, token: str, call: Callable[[], T]) -> T:
-    settings = resources().settings
-    gate.acquire(host, settings.host_rate(host), token, settings.fetch_max_wait_seconds)
+    turns = Turns(HostGate(res.redis, settings.fetch_host_concurrency, settings.total_timeout * 2),
+                  settings, token)  # fmt: skip
     try:
-        return call()
-    except Retryable as exc:
-        if exc.reason in ("http-429", "http-503"):
-            gate.slow_down(host, exc.retry_after)
-        raise
+        rules = RobotsCache(res.redis).get(entry.link) if settings.robots_txt else ALLOW_ALL
+        if rules is None:  # unknown: robots.txt is fetched first, in a turn of its own
+            rules = turns.slowing(lambda: _learn_rules(entry.link, res, turns))
+        if not allowed(rules, settings.user_agent, entry.link):
+            raise Drop("robots-disallowed", entry.link)
+        return turns.slowing(lambda: fetch(entry, res.http, settings.fetch_policy(), turns))
     finally:
-        gate.release(host, token)
+        turns.release()
 
 
-def _learn_rules(link: str, res: Resources) -> str:
-    rules, final = fetch_rules(res.http, link, res.settings.fetch_policy())
+class Turns:
+    """The host turns of one fetch: taken right before each request goes out (redirects too)."""
+
+    def __init__(self, gate: HostGate, settings: Settings, token: str) -> None:
+        self.gate, self.settings, self.token = gate, settings, token
+        self.hosts: list[str] = []
+
+    def __call__(self, url: httpx.URL) -> None:
+        """Wait for the host's turn (raise HostBusy when it is too far off)."""
+        host = url.host
+        rate = self.settings.host_rate(host)
+        self.gate.acquire(host, rate, self.token, self.settings.fetch_max_wait_seconds)
+        self.hosts.append(host)
+
+    def slowing(self, call: Callable[[], T]) -> T:
+        """Run a fetch; a 429 or 503 holds every worker off its host for the Retry-After."""
+        try:
+            return call()
+        except Retryable as exc:
+            if exc.reason in ("http-429", "http-503") and self.hosts:
+                self.gate.slow_down(self.hosts[-1], exc.retry_after)
+            raise
+
+    def release(self) -> None:
+        """Give back the concurrency leases taken."""
+        for host in set(self.hosts):
+            self.gate.release(host, self.token)
+
+
+def _learn_rules(link: str, res: Resources, turns: Turns) -> str:
+    rules, final = fetch_rules(res.http, link, res.settings.fetch_policy(), turns)
     RobotsCache(res.redis).put(link, rules, final)
     return rules
 

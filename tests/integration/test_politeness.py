@@ -112,3 +112,25 @@ def test_a_429_slows_the_host_down_for_everyone(
         polite_fetch(_entry(server.url("/news/1")), resources(), new_token())
     assert busy.value.wait_seconds > 3000  # the server's Retry-After: 3600
     assert "/news/1" not in server.hits
+
+
+def test_a_request_holding_a_lease_is_not_blocked_by_itself(redis_client: redis.Redis) -> None:
+    gate = HostGate(redis_client, concurrency=1, lease_seconds=30)
+    assert gate.try_acquire("a.example", 0.0, "t1") == 0.0
+    assert gate.try_acquire("a.example", 0.0, "t1") == 0.0  # its redirect hop, same host
+    assert gate.try_acquire("a.example", 0.0, "t2") > 0
+
+
+@pytest.mark.usefixtures("fleet_env")
+def test_every_redirect_hop_takes_its_own_turn(
+    server: FeedServer, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    RobotsCache(redis_client).put(server.url("/"), "", final=True)
+    turns: list[str] = []
+    real = HostGate.acquire
+    monkeypatch.setattr(
+        HostGate, "acquire", lambda self, host, *a: (turns.append(host), real(self, host, *a))
+    )
+    with pytest.raises(Drop, match="too-many-redirects"):
+        polite_fetch(_entry(server.url("/loop")), resources(), new_token())
+    assert turns == ["127.0.0.1"] * 6  # the first request and five redirects
