@@ -196,8 +196,9 @@ def run(out: dict[str, Any]) -> None:
     print(
         f"  highest rate at any host in any 1 s window: {figures['max_requests_in_any_1s_window']}"
     )
-    print(f"  pages/s: {figures['pages_per_second']} (limit x hosts {figures['ideal_pages_per_second']}, "
-          f"ceiling with the jitter margin {figures['ceiling_pages_per_second']}); "
+    print(f"  pages/s: {figures['pages_per_second']} (limit x hosts "
+          f"{figures['ideal_pages_per_second']}, ceiling with the jitter margin "
+          f"{figures['ceiling_pages_per_second']}); "
           f"{figures['fetched']} fetched in {figures['seconds']} s")  # fmt: skip
 
 
