@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("pipeline", "dedup", "classify")
+SECTIONS = ("pipeline", "dedup", "classify", "poll", "politeness")
 
 
 def main() -> int:
