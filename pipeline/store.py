@@ -81,15 +81,17 @@ def store_many(records: list[StoredArticle], session: Session) -> int:
     # One statement may not touch a row twice (PostgreSQL refuses it): the last copy wins.
     records = list({r.article.item_id: r for r in records}.values())
     rows = [article_values(r) for r in records]
-    stmt = insert(ArticleRow).values(rows)
+    stmt = insert(ArticleRow.__table__)
     # stored_at keeps the first store's time; every other column takes the newest values.
     updates = {c: stmt.excluded[c] for c in rows[0] if c not in ("id", "stored_at")}
-    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=updates))
+    # One statement over a list of rows: compiled once and cached, sent in batches
+    # (insertmanyvalues). `.values(rows)` was compiled anew per batch: 2.6 ms/row of CPU.
+    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=updates), rows)
     ids = [r.article.item_id for r in records]
     session.execute(delete(LabelRow).where(LabelRow.article_id.in_(ids)))
     labels = [row for r in records for row in label_values(r.article.item_id, r.classification)]
     if labels:
-        session.execute(insert(LabelRow).values(labels).on_conflict_do_nothing())
+        session.execute(insert(LabelRow.__table__).on_conflict_do_nothing(), labels)
     refresh_stories(session, [r.dedup.story_id for r in records], insert)
     return len(records)
 
