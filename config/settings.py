@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     feeds_file: Path = DEFAULT_FEEDS_FILE
     allow_private_networks: bool = False
 
-    item_ttl_seconds: int = Field(default=86_400, ge=60)
+    # How long an item's records stay after its terminal outcome (none while in flight): one
+    # visibility timeout, so a redelivered message can still rerun its stage idempotently.
+    item_ttl_seconds: int = Field(default=3_600, ge=60)
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=15.0, gt=0)
     total_timeout: float = Field(default=30.0, gt=0)
@@ -59,6 +61,8 @@ class Settings(BaseSettings):
 
     retry_max: int = Field(default=5, ge=0, le=20)
     retry_backoff_max: int = Field(default=120, ge=1)
+    # The store stage rides out a database outage: 15 capped backoffs average about 10 minutes.
+    store_retry_max: int = Field(default=15, ge=0, le=50)
     visibility_timeout: int = Field(default=3_600, ge=60)
 
     # A topic model file made by `wire classify train`; unset: the shipped IPTC lexicon.

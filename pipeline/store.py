@@ -1,12 +1,15 @@
 """The store stage: idempotent upsert of an article and its labels."""
 
+import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from pipeline.errors import Retryable
 from pipeline.models import ArticleRow, LabelRow
 from pipeline.records import Classification, Label, StoredArticle
 from pipeline.stories import refresh_stories
@@ -99,3 +102,13 @@ def store_many(records: list[StoredArticle], session: Session) -> int:
 def store(record: StoredArticle, session: Session) -> None:
     """Store one article idempotently (the caller owns the transaction)."""
     store_many([record], session)
+
+
+@contextlib.contextmanager
+def database_errors_are_transient() -> Iterator[None]:
+    """Around a store's transaction: a lost or refused connection is Retryable, not a bug."""
+    try:
+        yield
+    except (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError) as error:
+        first_line = str(getattr(error, "orig", None) or error).splitlines()[0][:300]
+        raise Retryable("database-unavailable", first_line) from error

@@ -7,16 +7,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
 from celery import Task
+from celery.exceptions import Reject
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from pipeline.errors import Drop, Retryable
 from pipeline.models import DeadLetter
 from pipeline.records import Record
+from workers import flow
 from workers.items import ItemMissing
 from workers.resources import resources
 from workers.stats import Stats
 
 log = logging.getLogger("wire.stage")
+# Redis (item store, counters) or the broker unreachable: the fleet's fault, not the item's.
+OUTAGES = (redis.ConnectionError, redis.TimeoutError, BrokerUnavailable)
 
 
 def backoff(attempt: int, cap: int, retry_after: float | None = None) -> float:
@@ -38,6 +44,18 @@ class StageTask(Task):  # type: ignore[misc]  # celery ships no type information
     inputs: tuple[type[Record], ...] = ()
     #: False where the item has its own schedule (a feed's next poll is its retry).
     retry_transient: bool = True
+    #: The setting that bounds this stage's retries (store rides out database outages).
+    retries_setting: str = "retry_max"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the task; if Redis went away under it, put the message back instead of failing."""
+        try:
+            return super().__call__(*args, **kwargs)
+        except OUTAGES as exc:
+            # Failing would ack the message and lose the item; requeued, it runs again once
+            # Redis answers (or comes back after the visibility timeout if the reject is lost).
+            log.warning("redis unavailable, message requeued: %r", exc, extra={"stage": self.stage})
+            raise Reject(exc, requeue=True) from exc
 
     def run_stage(self, item_id: str, run_id: str | None, work: Callable[[], None]) -> None:
         """Call `work`; count its outcome, retry a Retryable, dead-letter what cannot go on."""
@@ -51,6 +69,7 @@ class StageTask(Task):  # type: ignore[misc]  # celery ships no type information
             cpu = time.thread_time() - started
             stats.outcome(self.stage, item_id, run_id, "dropped", drop.reason, cpu_seconds=cpu)
             log.info("dropped %s", drop, extra={**fields, "outcome": "dropped"})
+            self.finish(item_id)
             return
         except ItemMissing as missing:
             stats.outcome(self.stage, item_id, run_id, "dropped", "item-expired")
@@ -59,13 +78,23 @@ class StageTask(Task):  # type: ignore[misc]  # celery ships no type information
         except Retryable as exc:
             self._retry_or_dead_letter(exc, item_id, run_id, stats)
             return
+        except OUTAGES:
+            raise  # not the item's fault: no outcome, no dead letter (see __call__)
         except Exception as exc:
             # A bug: recorded, dead-lettered for replay, and raised so Flower shows the failure.
             self.dead_letter(item_id, f"error: {type(exc).__name__}: {exc}")
             stats.outcome(self.stage, item_id, run_id, "error", type(exc).__name__)
             log.exception("stage failed", extra={**fields, "outcome": "error"})
+            self.finish(item_id)
             raise
         stats.outcome(self.stage, item_id, run_id, "out", cpu_seconds=time.thread_time() - started)
+        if self.stage == flow.STAGES[-1]:
+            self.finish(item_id)
+
+    def finish(self, item_id: str) -> None:
+        """A terminal outcome: the item's records get their TTL (none while in flight)."""
+        if self.inputs:  # a poll's item is a feed, with no records of its own
+            resources().items.finish(item_id)
 
     def _retry_or_dead_letter(
         self, exc: Retryable, item_id: str, run_id: str | None, stats: Stats
@@ -75,14 +104,15 @@ class StageTask(Task):  # type: ignore[misc]  # celery ships no type information
             stats.outcome(self.stage, item_id, run_id, "failed", exc.reason)
             log.info("failed: %s", exc, extra={"stage": self.stage, "item_id": item_id})
             return
-        attempt = self.request.retries
-        if attempt < settings.retry_max:
+        attempt, limit = self.request.retries, int(getattr(settings, self.retries_setting))
+        if attempt < limit:
             stats.retried(self.stage)
             countdown = backoff(attempt, settings.retry_backoff_max, exc.retry_after)
             log.info("retrying in %.1fs: %s", countdown, exc, extra={"item_id": item_id})
-            raise self.retry(countdown=countdown, exc=exc, max_retries=settings.retry_max)
+            raise self.retry(countdown=countdown, exc=exc, max_retries=limit)
         self.dead_letter(item_id, f"{exc.reason}: {exc.detail}")
         stats.outcome(self.stage, item_id, run_id, "failed", exc.reason)
+        self.finish(item_id)
 
     def dead_letter(self, item_id: str, reason: str) -> None:
         """Keep what is needed to replay the item: stage, reason, attempts, message, input."""

@@ -1,4 +1,4 @@
-"""The Redis item store: stage outputs keyed by item id and record kind, with a TTL."""
+"""The Redis item store: stage outputs keyed by item id and record kind, kept while in flight."""
 
 from typing import TypeVar
 
@@ -9,10 +9,12 @@ from pipeline.records import Record
 R = TypeVar("R", bound=Record)
 
 PREFIX = "wire:item"
+# Every record kind a stage writes under an item id; `finish` expires them all at once.
+KINDS = ("FeedEntry", "FetchedPage", "Article", "DedupVerdict", "Classification")
 
 
 class ItemMissing(LookupError):  # noqa: N818 - reads as the condition it reports
-    """The item is gone from the store (its TTL ran out, or it never was)."""
+    """The item is gone from the store (finished long ago, or never was)."""
 
 
 def _key(item_id: str, kind: type[Record] | str) -> str:
@@ -21,7 +23,13 @@ def _key(item_id: str, kind: type[Record] | str) -> str:
 
 
 class ItemStore:
-    """Save and load records between stages; each stage writes its own key, so reruns agree."""
+    """Save and load records between stages; each stage writes its own key, so reruns agree.
+
+    Records carry no TTL while the item is in flight: a message may wait in a queue for as
+    long as the workers are away, and its body must still be there. When the item reaches a
+    terminal outcome (stored, dropped, dead-lettered), `finish` gives its keys `ttl_seconds`,
+    long enough for a redelivered message to rerun the stage idempotently.
+    """
 
     def __init__(self, client: redis.Redis, ttl_seconds: int) -> None:
         self._redis = client
@@ -32,11 +40,11 @@ class ItemStore:
         item_id = getattr(record, "item_id", None)
         if not isinstance(item_id, str):
             raise TypeError(f"{type(record).__name__} has no item_id")
-        self._redis.set(_key(item_id, type(record)), record.model_dump_json(), ex=self._ttl)
+        self._redis.set(_key(item_id, type(record)), record.model_dump_json())
 
     def save_as(self, item_id: str, record: Record) -> None:
         """Store a record that carries no item id of its own."""
-        self._redis.set(_key(item_id, type(record)), record.model_dump_json(), ex=self._ttl)
+        self._redis.set(_key(item_id, type(record)), record.model_dump_json())
 
     def load(self, item_id: str, kind: type[R]) -> R:
         """Load the record of this kind for the item, or raise ItemMissing."""
@@ -53,9 +61,16 @@ class ItemStore:
         return raw.decode() if isinstance(raw, bytes) else str(raw)
 
     def put_raw(self, item_id: str, kind_name: str, raw: str) -> None:
-        """Put back a record's stored JSON (a dead letter's input, on replay)."""
-        self._redis.set(_key(item_id, kind_name), raw, ex=self._ttl)
+        """Put back a record's stored JSON (a dead letter's input, on replay): in flight again."""
+        self._redis.set(_key(item_id, kind_name), raw)
+
+    def finish(self, item_id: str) -> None:
+        """The item reached a terminal outcome: its records expire after the TTL."""
+        pipe = self._redis.pipeline(transaction=False)
+        for kind in KINDS:
+            pipe.expire(_key(item_id, kind), self._ttl)
+        pipe.execute()
 
     def delete(self, item_id: str, kinds: list[type[Record]]) -> None:
-        """Forget an item's records once it is stored for good."""
+        """Forget an item's records at once."""
         self._redis.delete(*(_key(item_id, kind) for kind in kinds))

@@ -79,6 +79,8 @@ def test_item_store_round_trips_and_reports_missing(redis_client: redis.Redis) -
     entry = FeedEntry(item_id="i1", feed_url="http://f", link="http://f/1", title="T")
     items.save(entry)
     assert items.load("i1", FeedEntry) == entry
+    assert redis_client.ttl("wire:item:i1:FeedEntry") == -1  # no TTL while in flight
+    items.finish("i1")
     assert 0 < redis_client.ttl("wire:item:i1:FeedEntry") <= 60
     with pytest.raises(ItemMissing):
         items.load("i2", FeedEntry)

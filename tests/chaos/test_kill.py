@@ -1,0 +1,92 @@
+"""Workers killed with SIGKILL in the middle of their stages, again and again, during an ingest."""
+
+import os
+import random
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.db import upgrade
+from tests.chaos.harness import (
+    Fleet,
+    Ledger,
+    PersistentRedis,
+    Run,
+    running,
+    stored_urls,
+    worker_env,
+)
+from tests.chaos.sites import NewsSite, serve
+
+
+def _setup(redis: PersistentRedis, tmp_path: Path, **extra: str) -> tuple[str, Run, Fleet]:
+    database = f"sqlite:///{tmp_path / 'wire.db'}"
+    upgrade(database)
+    env = worker_env(redis.url, database, tmp_path / "var", **extra)
+    return database, Run(env), Fleet(env, tmp_path / "logs")
+
+
+class Killer:
+    """Calls `strike` every `every` seconds, `times` times; remembers the last strike."""
+
+    def __init__(self, strike: "type[object] | object", every: float, times: int) -> None:
+        self.strike, self.every, self.left = strike, every, times
+        self.next_at = time.monotonic() + every
+        self.last = time.monotonic()
+
+    def __call__(self) -> None:
+        """One tick of the waiting loop."""
+        if self.left and time.monotonic() >= self.next_at:
+            if self.strike():  # type: ignore[operator]
+                self.left -= 1
+                self.last = time.monotonic()
+            self.next_at = time.monotonic() + self.every
+
+
+def test_sigkill_of_pool_processes_mid_stage_loses_and_duplicates_nothing(
+    chaos_redis: PersistentRedis, tmp_path: Path
+) -> None:
+    database, run, fleet = _setup(chaos_redis, tmp_path)
+    with serve(NewsSite(feeds=3, per_feed=50, poison={})) as site, running(fleet, "io", "cpu"):
+
+        def strike() -> bool:
+            children = fleet.children("cpu")
+            if not children:
+                return False
+            os.kill(random.choice(children), signal.SIGKILL)
+            return True
+
+        killer = Killer(strike, every=0.7, times=12)
+        run.send_polls(site.feed_urls())
+        assert run.wait(300, killer), f"still in flight: {run.in_flight()}"
+        assert killer.left == 0, "the ingest ended before every kill was made"
+        ledger = Ledger.count("sigkill-pool-processes", site.article_urls(),
+                              stored_urls(database), time.monotonic() - killer.last)  # fmt: skip
+    ledger.record()
+    assert (ledger.lost, ledger.duplicated) == (0, 0)
+
+
+@pytest.mark.slow
+def test_sigkill_of_whole_workers_mid_ingest_loses_and_duplicates_nothing(
+    chaos_redis: PersistentRedis, tmp_path: Path
+) -> None:
+    # A killed worker's unacknowledged messages come back after the visibility timeout (60 s).
+    database, run, fleet = _setup(chaos_redis, tmp_path, WIRE_VISIBILITY_TIMEOUT="60",
+                                  WIRE_RETRY_BACKOFF_MAX="10")  # fmt: skip
+    with serve(NewsSite(feeds=4, per_feed=100, poison={})) as site, running(fleet, "io", "cpu"):
+
+        def strike() -> bool:
+            name = random.choice(["io", "cpu"])
+            fleet.kill(name)
+            fleet.start(name)
+            return True
+
+        killer = Killer(strike, every=4.0, times=6)
+        run.send_polls(site.feed_urls())
+        assert run.wait(600, killer), f"still in flight: {run.in_flight()}"
+        ledger = Ledger.count("sigkill-whole-workers", site.article_urls(),
+                              stored_urls(database), time.monotonic() - killer.last)  # fmt: skip
+    ledger.record()
+    assert (ledger.lost, ledger.duplicated) == (0, 0)
