@@ -1,6 +1,8 @@
 """Tests for the clean stage's text rules: boilerplate lines, date choice, bylines, the fallback."""
 
+import gzip
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from pipeline.clean import extract
 from pipeline.page_meta import published_date
 from pipeline.policy import CleanLimits
 
+CORPUS = Path(__file__).parent.parent / "fixtures" / "pages" / "corpus"
 PROSE = "The minister said the talks would resume next week after a pause of two months."
 
 
@@ -127,3 +130,41 @@ def test_short_precision_text_falls_back_to_the_default_pass(
     article = extract(b"<html><body><p>x</p></body></html>", None, CleanLimits(min_words=30))
     assert calls == [True, False]
     assert article.word_count == 120
+
+
+CHUNK_CLASS = "body body__container article__body"
+
+
+def _chunked_page() -> bytes:
+    lede = (
+        "The central bank held its main rate on Thursday, as policymakers weighed slowing growth."
+    )
+    chunks = [
+        f'<div class="grid"><div class="{CHUNK_CLASS}"><p>{text}</p></div></div>'
+        for text in (
+            lede + " " + " ".join([PROSE] * 12),
+            "Later chunk: inflation eased to 2.1% in May, the statistics office said. " + PROSE,
+            "Last chunk: markets had expected the decision, traders said. " + PROSE,
+        )
+    ]
+    ad = '<div class="ad"><p>Advertisement</p></div>'
+    # The same markup for teasers of other stories beside the article.
+    body = f"<article>{chunks[0]}</article>{ad}<aside>{''.join(chunks[1:])}</aside>"
+    return f"<html><body>{body}</body></html>".encode()
+
+
+def test_later_chunks_of_a_split_body_are_appended_in_order() -> None:
+    # wired.com prints the story in several `div.body__container` chunks; trafilatura keeps one.
+    html = gzip.decompress((CORPUS / "aeb-wired-banking.html.gz").read_bytes())
+    paragraphs = extract(html, None, CleanLimits()).text.split("\n\n")
+    first_chunk_end = paragraphs.index(next(p for p in paragraphs if p.startswith("Still, it")))
+    later = paragraphs.index("But there are two problems with this potential disruption.")
+    assert paragraphs[0].startswith("The latest wave of tech-based financial startups")
+    assert first_chunk_end < later
+    assert paragraphs[-1].startswith("A second problem is more serious.")
+
+
+def test_same_class_containers_elsewhere_on_the_page_are_not_appended() -> None:
+    article = extract(_chunked_page(), None, CleanLimits(min_words=10))
+    assert "Later chunk" not in article.text
+    assert article.text.startswith("The central bank")
