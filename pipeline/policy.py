@@ -29,14 +29,15 @@ class DedupPolicy:
     """How long dedup keys live and when texts count as one story."""
 
     retention_seconds: int = 30 * 86_400
-    # Word n-grams: 5 words rarely repeat across unrelated stories, and a copy edit costs 5.
-    shingle_words: int = 5
+    # Word 4-grams: rare across unrelated stories, and a copy edit breaks only four of them.
+    # Set with the rule below on the open development set (docs/decisions.md, Deduplication).
+    shingle_words: int = 4
     # Shorter texts are matched exactly only: a few shared sentences would say nothing.
-    similarity_min_words: int = 50
+    similarity_min_words: int = 40
     # Same story when the estimated Jaccard reaches min_jaccard, or when it reaches
-    # jaccard_floor and the smaller text is mostly inside the other (truncated or updated copies).
+    # jaccard_floor and half the smaller text is inside the other (truncated or updated copies).
     min_jaccard: float = 0.5
-    min_containment: float = 0.8
-    jaccard_floor: float = 0.2
+    min_containment: float = 0.5
+    jaccard_floor: float = 0.15
     # Hash buckets per index generation: sized so 1M articles keep Redis's compact encoding.
     index_buckets: int = 262_144
