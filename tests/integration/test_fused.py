@@ -1,6 +1,7 @@
 """The fused CPU task on real Redis and real databases: one outcome per stage, idempotent,
 a failing stage handed to its own task with its inputs saved."""
 
+import gzip
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,3 +111,16 @@ def test_stage_cpu_time_is_counted_once_per_item_and_outcome() -> None:
     assert not stats.outcome("clean", "a", RUN, "out", cpu_seconds=0.25)
     assert stats.read(RUN).cpu_seconds("clean") == pytest.approx(0.25)
     assert stats.read().cpu_seconds("clean") == pytest.approx(0.25)
+
+
+def test_a_page_is_kept_compressed_in_the_item_store(redis_client: redis.Redis) -> None:
+    body = gzip.decompress(
+        (FIXTURES / "pages" / "corpus" / "faz.net.streaming.html.gz").read_bytes()
+    )
+    page = _page().model_copy(update={"body": body})
+    resources().items.save(page)
+    stored = redis_client.get("wire:item:item-kremlin:FetchedPage")
+    assert stored is not None
+    assert len(stored) < len(page.model_dump_json()) / 2
+    assert resources().items.load("item-kremlin", FetchedPage) == page
+    assert resources().items.raw("item-kremlin", FetchedPage) == page.model_dump_json()
