@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -145,7 +146,7 @@ def simhash(hashes: set[int]) -> int:
     return sum(1 << bit for bit in range(64) if weights[bit] > 0)
 
 
-def _best_f1(scored: list[tuple[float, bool]]) -> tuple[float, float]:
+def _best_f1(scored: Sequence[tuple[float, bool]]) -> tuple[float, float]:
     """The best F1 over all thresholds of a score (higher = more alike), and that threshold."""
     positives = sum(label for _, label in scored)
     best, at, tp, fp = 0.0, 0.0, 0, 0
