@@ -150,6 +150,13 @@ def load_state(session: Session, feed_id: int) -> PollState | None:
     return PollState(*row) if row is not None else None
 
 
+def load_states(session: Session, feed_ids: list[int]) -> dict[int, PollState]:
+    """The polling states of several feeds in one query (a poll batch), by feed id."""
+    columns = [getattr(Feed, f.name) for f in fields(PollState)]
+    rows = session.execute(select(*columns).where(Feed.id.in_(feed_ids)))
+    return {row[0]: PollState(*row) for row in rows}
+
+
 def _state(session: Session, feed: "int | PollState") -> PollState:
     state = load_state(session, feed) if isinstance(feed, int) else feed
     if state is None:

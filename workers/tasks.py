@@ -22,7 +22,7 @@ from workers.app import app
 from workers.base import StageTask
 from workers.dedup_index import RedisDedupIndex
 from workers.politeness import HostBusy, defer_countdown, polite_fetch
-from workers.polling import POLL_BATCH_TASK, poll_feed, send_poll_batch
+from workers.polling import POLL_BATCH_TASK, batch_states, poll_feed, send_poll_batch
 from workers.resources import reset, resources
 from workers.send import poll_key, send
 
@@ -144,14 +144,19 @@ def store_task(self: StageTask, item_id: str, run_id: str | None = None) -> None
     self.run_stage(item_id, run_id, work)
 
 
+def _entry_to_fetch(entry: FeedEntry) -> None:
+    _forward("poll", entry.item_id, None)
+
+
 @app.task(bind=True, base=StageTask, name=POLL_BATCH_TASK, stage="poll", retry_transient=False)
 def poll_batch_task(self: StageTask, feed_ids: list[int], poll_id: str) -> None:
     """Poll a batch of due feeds one after another, each with its own lock and outcome."""
+    states = batch_states(feed_ids)
     for feed_id in feed_ids:
 
         def work(feed_id: int = feed_id) -> None:
             owner = f"{self.request.id or poll_id}:{feed_id}"
-            poll_feed(feed_id, owner, lambda e: _forward("poll", e.item_id, None))
+            poll_feed(feed_id, owner, _entry_to_fetch, states.get(feed_id))
 
         self.run_stage(poll_key(feed_id, poll_id), None, work)
 
