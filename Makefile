@@ -5,7 +5,7 @@ WIRE    := $(VENV)/bin/wire
 STAMP   := $(VENV)/.installed-stamp
 PYTHON  ?= python3
 
-.PHONY: help install run demo test lint format eval bench up down clean
+.PHONY: help install run demo test chaos lint format eval bench up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,6 +26,10 @@ demo: $(STAMP) ## ingest the bundled sample (served on 127.0.0.1) and print what
 
 test: $(STAMP) ## unit, integration (Redis, SQLite, PostgreSQL) and end-to-end tests
 	$(PY) -m pytest
+
+chaos: $(STAMP) ## fault tests: kills, Redis restart, database outage, backlog, poison (var/chaos.json)
+	WIRE_CHAOS_FULL=1 $(PY) -m pytest -m chaos -s tests/chaos
+	@cat var/chaos.json
 
 eval: $(STAMP) ## quality of clean, dedup and classify against ../shared/corpus (WIRE_CORPUS_DIR)
 	$(PY) scripts/eval.py

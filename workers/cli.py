@@ -4,7 +4,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from workers import cli_data, cli_feeds, cli_fleet, cli_model, cli_ops, cli_stories
+from workers import cli_data, cli_feeds, cli_fleet, cli_model, cli_ops, cli_stories, metrics
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -79,7 +79,8 @@ def parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     top = argparse.ArgumentParser(prog="wire", description=__doc__)
     sub = top.add_subparsers(required=True, metavar="COMMAND")
-    for add in (_fleet, _feeds, _ops, _data, cli_stories.register, cli_model.register):
+    for add in (_fleet, _feeds, _ops, _data, cli_stories.register, cli_model.register,
+                metrics.register):  # fmt: skip
         add(sub)
     return top
 

@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -9,12 +10,13 @@ from sqlalchemy import func, select
 from config.settings import get_settings
 from pipeline.db import upgrade
 from pipeline.errors import Drop
-from pipeline.models import DeadLetter, Feed
+from pipeline.models import Feed
 from pipeline.registry import now
 from workers import fleet, flow
 from workers.app import app
 from workers.cli_fleet import prepare
 from workers.ingest import feeds_for_run, print_summary, run_once
+from workers.metrics import FeedState, dead_letter_count, feed_seconds_since_new, feed_states
 from workers.replay import replay_dead_letters
 from workers.resources import resources
 from workers.stats import OUTCOMES, Stats
@@ -56,29 +58,47 @@ def _live_workers() -> list[str]:
 
 
 def status(_args: argparse.Namespace) -> int:
-    """Queue depths, live workers, feeds due and failing, dead letters, stage counters."""
+    """Workers, queues, stage counters with drop reasons, feeds and dead letters at a glance."""
     settings = get_settings()
     prepare(settings)
     if settings.embedded_redis and not fleet.embedded_running(settings):
         print("broker: embedded Redis is not running (start the fleet with `wire run`)")
-        depths, workers, counts = {}, [], None
     else:
-        depths, workers, counts = _queue_depths(), _live_workers(), Stats(resources().redis).read()
+        _print_fleet()
     with resources().sessions() as session:
-        feeds = session.scalar(select(func.count()).select_from(Feed)) or 0
+        feeds = feed_states(session)
         due = session.scalar(select(func.count()).where(Feed.next_poll_at <= now())) or 0
-        failing = session.scalar(select(func.count()).where(Feed.last_error.is_not(None))) or 0
-        dead = session.scalar(select(func.count()).where(DeadLetter.replayed_at.is_(None))) or 0
-    print(f"workers: {len(workers)} live {' '.join(workers)}")
-    print("queues:  " + "  ".join(f"{q}={n}" for q, n in depths.items()))
-    print(f"feeds:   {feeds} registered, {due} due, {failing} failing")
+        dead = dead_letter_count(session)
+    _print_feeds(feeds, due)
     print(f"dead letters: {dead} waiting for `wire replay`")
-    if counts is not None:
-        print(f"{'stage':10}{'in':>8}" + "".join(f"{o:>9}" for o in OUTCOMES) + f"{'retried':>9}")
-        for stage in flow.STAGES:
-            cells = "".join(f"{counts.get(stage, o):>9}" for o in (*OUTCOMES, "retried"))
-            print(f"{stage:10}{counts.get(stage, 'in'):>8}{cells}")
     return 0
+
+
+def _print_fleet() -> None:
+    redis = resources().redis
+    stats = Stats(redis)
+    counts, reasons, workers = stats.read(), stats.reasons(), _live_workers()
+    print(f"workers: {len(workers)} live {' '.join(workers)}")
+    depths = "  ".join(f"{q}={n}" for q, n in _queue_depths().items())
+    print(f"queues:  {depths}  (held by workers: {redis.hlen('unacked')})")
+    print(f"{'stage':10}{'in':>8}" + "".join(f"{o:>9}" for o in OUTCOMES) + f"{'retried':>9}")
+    for stage in flow.STAGES:
+        cells = "".join(f"{counts.get(stage, o):>9}" for o in (*OUTCOMES, "retried"))
+        print(f"{stage:10}{counts.get(stage, 'in'):>8}{cells}")
+    top = sorted(reasons.items(), key=lambda kv: -kv[1])[:8]
+    if top:
+        print("reasons: " + "  ".join(f"{key}={count}" for key, count in top))
+
+
+def _print_feeds(feeds: list[FeedState], due: int) -> None:
+    failing = sorted((f for f in feeds if f.failure_score > 0), key=lambda f: -f.failure_score)
+    print(f"feeds:   {len(feeds)} registered, {due} due, {len(failing)} failing")
+    for feed in failing[:5]:
+        print(f"  failure score {feed.failure_score:5.2f}  {feed.url}")
+    when = datetime.now(UTC)
+    quiet = sorted(feed_seconds_since_new(feeds, when).items(), key=lambda kv: -kv[1])[:5]
+    for url, seconds in quiet:
+        print(f"  no new entry for {seconds / 3600:7.1f} h  {url}")
 
 
 def replay(args: argparse.Namespace) -> int:
