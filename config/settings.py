@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # The store stage rides out a database outage: 15 capped backoffs average about 10 minutes.
     store_retry_max: int = Field(default=15, ge=0, le=50)
     visibility_timeout: int = Field(default=3_600, ge=60)
+    # Prefork children are replaced after this many tasks or past this resident size (KiB), so
+    # a leak in a parser cannot grow a CPU worker without bound; 0 turns a limit off.
+    worker_max_tasks_per_child: int = Field(default=1_000, ge=0)
+    worker_max_memory_per_child_kb: int = Field(default=512_000, ge=0)
 
     # A topic model file made by `wire classify train`; unset: the shipped IPTC lexicon.
     topic_model: Path | None = None

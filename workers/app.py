@@ -3,10 +3,11 @@
 from typing import Any
 
 from celery import Celery
+from celery.signals import setup_logging
 from kombu import Queue  # type: ignore[attr-defined]
 
 from config.settings import Settings, get_settings
-from workers import flow
+from workers import flow, logs
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -30,6 +31,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_send_sent_event": True,
         "worker_send_task_events": True,
         "worker_hijack_root_logger": False,
+        "worker_max_tasks_per_child": settings.worker_max_tasks_per_child or None,
+        "worker_max_memory_per_child": settings.worker_max_memory_per_child_kb or None,
         "beat_schedule": {
             "dispatch-due-feeds": {
                 "task": flow.DISPATCH_TASK,
@@ -40,6 +43,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         },
         "timezone": "UTC",
     }
+
+
+@setup_logging.connect
+def _structured_logs(**_: Any) -> None:
+    """Celery's own log set-up is replaced by ours (JSON unless stderr is a terminal)."""
+    logs.configure(get_settings().log_level)
 
 
 def create_app(settings: Settings | None = None) -> Celery:

@@ -12,7 +12,7 @@ from config.settings import Settings, get_settings
 from pipeline import registry
 from pipeline.db import upgrade
 from pipeline.feedlists import read_feed_list
-from workers import embedded, fleet, flow
+from workers import embedded, fleet, flow, logs
 from workers.resources import resources
 
 ALL_QUEUES = flow.QUEUES
@@ -46,8 +46,8 @@ def _stop_event() -> threading.Event:
 
 def run(_args: argparse.Namespace) -> int:
     """Workers for every queue and one beat, polling the feeds file until stopped."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = get_settings()
+    logs.configure(settings.log_level)
     prepare(settings)
     stop = _stop_event()
     with fleet.embedded_redis(settings):
