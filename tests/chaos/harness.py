@@ -22,7 +22,7 @@ from config.settings import Settings
 from pipeline import registry
 from pipeline.db import make_engine, session_factory
 from pipeline.models import ArticleRow, DeadLetter
-from workers import fleet
+from workers import fleet, flow
 from workers.app import create_app
 from workers.embedded import redis_server_binary
 from workers.send import poll_key
@@ -240,6 +240,12 @@ class Run:
             return Stats(self.redis()).read(self.run_id).in_flight()
         except redis.RedisError:
             return None
+
+    def drained(self) -> bool:
+        """No message waiting in any queue, none held by a worker."""
+        client = self.redis()
+        waiting = sum(int(client.llen(queue)) for queue in flow.QUEUES)
+        return waiting + int(client.hlen("unacked")) == 0
 
     def wait(self, timeout: float, during: Callable[[], None] = lambda: None) -> bool:
         """Wait until nothing of the run is in flight, calling `during` on every tick."""

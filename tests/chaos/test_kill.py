@@ -90,3 +90,28 @@ def test_sigkill_of_whole_workers_mid_ingest_loses_and_duplicates_nothing(
                               stored_urls(database), time.monotonic() - killer.last)  # fmt: skip
     ledger.record()
     assert (ledger.lost, ledger.duplicated) == (0, 0)
+
+
+def test_sigterm_mid_ingest_finishes_or_requeues_held_work_and_a_restart_completes_it(
+    chaos_redis: PersistentRedis, tmp_path: Path
+) -> None:
+    database, run, fleet = _setup(chaos_redis, tmp_path)
+    with serve(NewsSite(feeds=3, per_feed=50, poison={})) as site:
+        with running(fleet, "io", "cpu"):
+            run.send_polls(site.feed_urls())
+            while len(stored_urls(database)) < 20:
+                time.sleep(0.2)
+            stopping = time.monotonic()
+            fleet.stop()  # `make down`: SIGTERM, a warm shutdown
+            stop_seconds = time.monotonic() - stopping
+            assert all(proc.returncode == 0 for proc in fleet.procs.values())
+        assert run.in_flight(), "the ingest ended before the shutdown"
+        assert int(run.redis().hlen("unacked")) == 0, "a worker left messages unacknowledged"
+        with running(fleet, "io", "cpu"):
+            back = time.monotonic()
+            assert run.wait(300), f"still in flight: {run.in_flight()}"
+        ledger = Ledger.count("sigterm-then-restart", site.article_urls(),
+                              stored_urls(database), time.monotonic() - back)  # fmt: skip
+    ledger.record()
+    print(f"warm shutdown of both workers took {stop_seconds:.1f}s")
+    assert (ledger.lost, ledger.duplicated) == (0, 0)

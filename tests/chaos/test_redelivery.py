@@ -46,7 +46,12 @@ def test_store_and_clean_messages_delivered_twice_leave_one_row_each(
                 stats.entered(stage, item_id, again.run_id)
                 for _ in range(2):
                     app.send_task(f"wire.{stage}", args=[item_id, again.run_id], queue=stage)
+        # Counters say done at the first copy; wait for every copy to be consumed.
         assert again.wait(240)
+        deadline = time.monotonic() + 240
+        while not again.drained():
+            assert time.monotonic() < deadline, "duplicate messages never consumed"
+            time.sleep(0.5)
         ledger = Ledger.count("message-delivered-twice", site.article_urls(),
                               stored_urls(database), time.monotonic() - started)  # fmt: skip
     ledger.record()
