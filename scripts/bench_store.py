@@ -1,0 +1,124 @@
+"""Database writes per second of the store path (a helper of bench_pipeline, not a section).
+
+Rows are real cleaned and classified corpus articles, each copy with its own id and URL and the
+copies of one corpus page in one story (as the pipeline's dedup places them), written with
+`store_many` (the store stage's upsert, story rows included) in one transaction per batch, on a
+fresh SQLite file and on a private PostgreSQL database created and dropped here. The same rows
+are also written with the story refresh left out, so its share of the cost is visible.
+"""
+
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+import pipeline.store
+from pipeline.classify import classify, load_model
+from pipeline.db import make_engine, session_factory, upgrade
+from pipeline.models import ArticleRow
+from pipeline.records import Article, Classification, DedupVerdict, StoredArticle
+
+POSTGRES = os.environ.get("WIRE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def records(articles: list[Article], count: int) -> list[StoredArticle]:
+    """`count` unique records cycling over the articles (labels from the default classifier)."""
+    model = load_model()
+    labels: list[Classification] = [classify(a.title, a.text, a.dateline, model) for a in articles]
+    out = []
+    for copy in range(count):
+        base = articles[copy % len(articles)]
+        item_id = f"bench{copy:011d}"
+        url = f"http://127.0.0.1/a/{copy}"
+        art = base.model_copy(update={"item_id": item_id, "url": url, "canonical_url": url})
+        story = f"bench{copy % len(articles):011d}"  # the first copy's id, as dedup gives it
+        verdict = DedupVerdict(
+            story_id=story,
+            duplicate_of=None if story == item_id else story,
+            text_hash=uuid.uuid4().hex,
+        )
+        out.append(
+            StoredArticle(article=art, dedup=verdict, classification=labels[copy % len(labels)])
+        )
+    return out
+
+
+def rows_per_second(url: str, rows: list[StoredArticle], batch: int) -> float:
+    """Rows stored per second in batches of `batch`, one transaction each."""
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    try:
+        started = time.perf_counter()
+        for first in range(0, len(rows), batch):
+            with sessions.begin() as session:
+                pipeline.store.store_many(rows[first : first + batch], session)
+        elapsed = time.perf_counter() - started
+        with sessions() as session:
+            stored = session.scalar(select(func.count()).select_from(ArticleRow)) or 0
+    finally:
+        engine.dispose()
+    if stored < len(rows):
+        raise RuntimeError(f"only {stored} of {len(rows)} rows were stored")
+    return len(rows) / elapsed
+
+
+@contextmanager
+def sqlite_db() -> Iterator[str]:
+    """A migrated SQLite file in a temp folder."""
+    with tempfile.TemporaryDirectory(prefix="wire-bench-db-") as folder:
+        url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        upgrade(url)
+        yield url
+
+
+@contextmanager
+def postgres_db() -> Iterator[str]:
+    """A private, migrated PostgreSQL database, dropped afterwards."""
+    name = f"wire_bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(POSTGRES).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = f"{POSTGRES.rpartition('/')[0]}/{name}"
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def without_story_refresh() -> Iterator[None]:
+    """Leave the story rows out of store_many, to show what they cost (bench only)."""
+    saved = pipeline.store.refresh_stories
+    pipeline.store.refresh_stories = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        pipeline.store.refresh_stories = saved
+
+
+def measure(articles: list[Article], count: int, batches: tuple[int, ...]) -> dict[str, object]:
+    """Rows/s per database and batch size; a database that cannot be reached says why."""
+    rows = records(articles, count)
+    result: dict[str, object] = {"rows": count}
+    for name, database in (("sqlite", sqlite_db), ("postgresql", postgres_db)):
+        figures: dict[str, float] = {}
+        try:
+            for batch in batches:
+                with database() as url:
+                    figures[f"batch_{batch}"] = round(rows_per_second(url, rows, batch), 1)
+                with database() as url, without_story_refresh():
+                    rate = rows_per_second(url, rows, batch)
+                    figures[f"batch_{batch}_no_stories"] = round(rate, 1)
+        except Exception as exc:  # a missing server is reported, not fatal
+            result[name] = {"skipped": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"}
+            continue
+        result[name] = figures
+    return result
