@@ -1,5 +1,6 @@
 """The fleet-wide dedup index in Redis: exact keys and MinHash bands, one atomic Lua call."""
 
+import hashlib
 from datetime import UTC, datetime
 
 import redis
@@ -59,12 +60,15 @@ class RedisDedupIndex:
         singles = max(1, policy.index_buckets // _SINGLE_SHARE)
         url_bucket, url_field = _slot(fingerprint.url_key, singles)
         text_bucket, text_field = _slot(fingerprint.text_key, singles)
+        ref = item_ref(item_id)
+        slot = hashlib.blake2b(ref, digest_size=6).digest()
         args: list[Arg] = [
-            item_ref(item_id), policy.retention_seconds, singles, policy.index_buckets,
+            ref, slot, policy.retention_seconds, singles, policy.index_buckets,
             url_bucket, url_field, text_bucket, text_field, policy.min_jaccard,
             policy.min_containment, policy.jaccard_floor, HASHES,
         ]  # fmt: skip
         sig = fingerprint.signature
         if sig is not None:
-            args += [sig.sketch + sig.shingles.to_bytes(2), b"".join(sig.bands)]
+            packed = b"".join(band[:8] for band in sig.bands)
+            args += [sig.sketch + sig.shingles.to_bytes(2), packed]
         return args
