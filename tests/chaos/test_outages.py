@@ -3,6 +3,7 @@
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import make_url
 
 from pipeline.db import upgrade
@@ -28,6 +29,7 @@ def _wait_for(check: "object", timeout: float) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_redis_restart_mid_ingest_resumes_and_stores_each_article_once(
     chaos_redis: PersistentRedis, tmp_path: Path
 ) -> None:
