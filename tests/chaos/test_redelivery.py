@@ -67,15 +67,16 @@ def test_fetch_outliving_the_visibility_timeout_stores_its_article_once(
     database = f"sqlite:///{tmp_path / 'wire.db'}"
     upgrade(database)
     env = worker_env(chaos_redis.url, database, tmp_path / "var", WIRE_VISIBILITY_TIMEOUT="60",
-                     WIRE_RETRY_BACKOFF_MAX="10", WIRE_READ_TIMEOUT="150",
-                     WIRE_TOTAL_TIMEOUT="150")  # fmt: skip
+                     WIRE_RETRY_BACKOFF_MAX="10", WIRE_READ_TIMEOUT="300",
+                     WIRE_TOTAL_TIMEOUT="300")  # fmt: skip
     run, fleet = Run(env), Fleet(env, tmp_path / "logs")
-    # The first request of one page answers after 80 s: Redis redelivers its message at ~60 s.
-    site_ = NewsSite(feeds=1, per_feed=10, poison={}, slow_first={"/news/3": 80.0})
+    # The first request of one page answers after 180 s. kombu looks for messages past the
+    # visibility timeout (60 s) every 10 x 10 s, so the message is redelivered by ~160 s.
+    site_ = NewsSite(feeds=1, per_feed=10, poison={}, slow_first={"/news/3": 180.0})
     with serve(site_) as site, running(fleet, "io", "cpu"):
         run.send_polls(site.feed_urls())
         started = time.monotonic()
-        assert run.wait(400)
+        assert run.wait(600)
         ledger = Ledger.count("task-past-visibility-timeout", site.article_urls(),
                               stored_urls(database), time.monotonic() - started)  # fmt: skip
         redelivered = site.hits.get("/news/3", 0)
