@@ -110,18 +110,6 @@ def wait_for_workers(app: Any, names: list[str], timeout: float = 120) -> None:
     raise RuntimeError(f"workers {names} did not answer a ping in {timeout:.0f}s")
 
 
-def cpu_seconds(procs: list[psutil.Process]) -> float:
-    """User + system CPU of the processes (those still alive)."""
-    total = 0.0
-    for proc in procs:
-        try:
-            times = proc.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
-
-
 class Watch:
     """Samples of the run: RSS of each CPU worker process, and the stored count over time."""
 
@@ -130,6 +118,10 @@ class Watch:
         self.redis = client
         self.rss: dict[int, list[float]] = {}
         self.redis_mb: list[float] = []
+        # CPU seconds per process, last seen: a pool child replaced mid-run (max tasks per
+        # child) keeps what it spent.
+        self.cpu: dict[int, float] = {}
+        self.cpu_at_start = self.cpu_total()
 
     def children(self) -> list[psutil.Process]:
         """The CPU worker's pool processes."""
@@ -144,6 +136,16 @@ class Watch:
             except psutil.NoSuchProcess:
                 continue
             self.rss.setdefault(proc.pid, []).append(mb)
+
+    def cpu_total(self) -> float:
+        """CPU seconds of the worker and every pool process seen so far."""
+        for proc in [self.main, *self.children()]:
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            self.cpu[proc.pid] = times.user + times.system
+        return sum(self.cpu.values())
 
     def memory(self) -> dict[str, float]:
         """Peak RSS, and steady RSS (median of the last quarter of the run), worst process."""
@@ -181,6 +183,7 @@ def _wait_done(stats: Any, run_id: str, watch: Watch, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         watch.sample()
+        watch.cpu_total()
         if stats.read(run_id).in_flight() <= 0:
             return True
         time.sleep(SAMPLE_SECONDS)
@@ -216,16 +219,13 @@ def _measured_run(corpus: Corpus, env: dict[str, str], cpu: int, folder: Path) -
     stats = Stats(resources().redis)
     with fleet.processes(argvs, log_file=folder / "workers.log", env=env) as procs:
         wait_for_workers(app, [f"bench-io-{tag}", f"bench-cpu-{tag}"])
-        cpu_main = psutil.Process(procs[1].pid)
-        watch = Watch(cpu_main, resources().redis)
-        cpu_procs = [cpu_main, *watch.children()]
-        cpu_before = cpu_seconds(cpu_procs)
+        watch = Watch(psutil.Process(procs[1].pid), resources().redis)
         started = time.perf_counter()
         for feed_id in feed_ids:
             send_poll(app, feed_id, run_id, run_id)
         finished = _wait_done(stats, run_id, watch, timeout=corpus.copies * 2 + 120)
         elapsed = time.perf_counter() - started
-        worker_cpu = cpu_seconds(cpu_procs) - cpu_before
+        worker_cpu = watch.cpu_total() - watch.cpu_at_start
     counts = stats.read(run_id)
     rows = _stored_rows(env["WIRE_DATABASE_URL"])
     stored = counts.get("store", "out")
