@@ -84,6 +84,7 @@ class NewsSite:
         # Paths whose first request waits this many seconds before the answer.
         self.slow_first = dict(slow_first or {})
         self.hits: dict[str, int] = {}
+        self.served: dict[str, int] = {}  # answers sent in full, by path
         self.base_url = ""
 
     def article_urls(self) -> list[str]:
@@ -133,6 +134,7 @@ def _handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             with contextlib.suppress(OSError):
                 self.wfile.write(body)
+                site.served[self.path] = site.served.get(self.path, 0) + 1
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet."""
