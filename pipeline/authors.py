@@ -53,6 +53,11 @@ ROLE_QUALIFIERS = frozenset(
      "political", "foreign", "games", "sports", "business", "tech", "technology", "science",
      "health", "music", "film", "arts", "travel", "opinion", "politics", "entertainment"}
 )  # fmt: skip
+# Interface labels that extractors pick up as bylines (a log-in menu's "Username").
+UI_LABELS = frozenset(
+    {"username", "user name", "sign in", "log in", "login", "guest", "anonymous",
+     "authority control"}
+)  # fmt: skip
 MAX_NAME_WORDS = 5  # longer parts are sentences or captions, not names
 
 
@@ -96,6 +101,8 @@ def _is_person(name: str, site_name: str | None) -> bool:
     """Tell whether a byline part looks like a person rather than a role, agency or outlet."""
     words = [word.casefold().strip(".") for word in name.split()]
     if len(words) > MAX_NAME_WORDS or words[0] == "the" or "://" in name or "@" in name:
+        return False
+    if " ".join(words) in UI_LABELS:
         return False
     if agency_name(name) is not None or any(agency_name(word) for word in name.split()):
         return False

@@ -10,6 +10,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
+from pipeline.wire_facts import may_credit
+
 PUBLISHED_KEYS = (
     "article:published_time",
     "og:article:published_time",
@@ -41,7 +43,7 @@ class PageMeta:
     modified: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
-    visible_text: str = ""
+    visible_text: str = ""  # "" when the raw page text names no credit words at all
 
 
 def read_page_meta(tree: HtmlElement) -> PageMeta:
@@ -60,8 +62,17 @@ def read_page_meta(tree: HtmlElement) -> PageMeta:
         + _pick(metas, MODIFIED_KEYS[2:]),
         tags=_pick(metas, TAG_KEYS),
         languages=[str(tree.get("lang") or ""), *_pick(metas, LANG_KEYS)],
-        visible_text=" ".join(str(chunk) for chunk in tree.xpath(VISIBLE_TEXT_XPATH)),
+        visible_text=_visible_text(tree),
     )
+
+
+def _visible_text(tree: HtmlElement) -> str:
+    """The page's text outside scripts and styles, or "" when even with them it has no credit."""
+    # The visible text is only searched for credit lines; the raw text_content() (scripts
+    # included) is a superset found in C, so most pages skip the slow XPath walk.
+    if not may_credit(tree.text_content()):
+        return ""
+    return " ".join(str(chunk) for chunk in tree.xpath(VISIBLE_TEXT_XPATH))
 
 
 def parse_timestamp(candidates: list[str]) -> datetime | None:

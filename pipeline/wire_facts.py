@@ -73,6 +73,17 @@ COPYRIGHT_CREDIT = re.compile(
     r"(?:\d{4}\.?\s*)?All rights reserved",
     re.IGNORECASE,
 )
+# Every credit pattern above contains one of these (lower-cased): a text without any is skipped
+# before the case-insensitive regexes run over a whole page's text.
+CREDIT_WORDS = (
+    "agency",
+    "all rights reserved",
+    "reporting by",
+    "associated press",
+    "with assistance from",
+    "to contact the reporter",
+)
+CREDIT_KEYS = tuple(word.replace(" ", "") for word in CREDIT_WORDS)
 DATELINE_SEARCH_PARAGRAPHS = 3  # a title or byline line may precede the lede
 
 
@@ -106,6 +117,8 @@ def find_wire_facts(text: str, page_text: str = "") -> WireFacts:
 
 def credited_agency(text: str) -> str | None:
     """Return the agency named by a credit line ("produced by Reuters", "Reporting by ...")."""
+    if not may_credit(text):
+        return None
     for match in CREDIT_LINE.finditer(text):
         name = agency_name(match["agency"])
         if name:
@@ -115,6 +128,13 @@ def credited_agency(text: str) -> str | None:
         if name:
             return name
     return _signed_agency(text)
+
+
+def may_credit(text: str) -> bool:
+    """Tell whether a text could hold a credit line (a cheap test before the regexes)."""
+    # White space is ignored: text joined across elements may lose or gain spaces.
+    folded = "".join(text.lower().split())
+    return any(word in folded for word in CREDIT_KEYS)
 
 
 def _signed_agency(text: str) -> str | None:

@@ -1,0 +1,68 @@
+"""Lines trafilatura's precision mode dropped inside the article, taken back from its default mode.
+
+Precision mode removes link-dense headings, quotes and short paragraphs; most of what it drops is
+chrome around the article, but some is the article's own (a Q&A's questions, a list's items). A
+line of the default-mode text is re-admitted only when it sits between two lines the precision
+text kept, so the page's leading and trailing chrome never comes back.
+"""
+
+from copy import deepcopy
+
+from lxml.html import HtmlElement, fromstring
+
+BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "td", "pre")
+KEY_CHARS = 60  # a line is found by its first characters, white space collapsed
+
+
+def readmit_inner_lines(precise: str, default: str) -> str:
+    """The precise text with the default text's lines that fall between two precise lines."""
+    kept = [line for line in precise.splitlines() if line.strip()]
+    position = {
+        _key(line): index for index, line in reversed(list(enumerate(default.splitlines())))
+    }
+    default_lines = default.splitlines()
+    merged: list[str] = []
+    previous: int | None = None
+    for line in kept:
+        at = position.get(_key(line))
+        if at is not None and previous is not None and at > previous + 1:
+            merged.extend(_admissible(default_lines[previous + 1 : at], kept))
+        merged.append(line)
+        previous = at if at is not None else previous
+    return "\n".join(merged)
+
+
+def article_subtree(tree: HtmlElement, precise: str) -> HtmlElement | None:
+    """A copy of the smallest element holding the first and last precise lines, in a body."""
+    lines = [_key(line) for line in precise.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return None
+    first, last = _element_of(tree, lines[0]), _element_of(tree, lines[-1])
+    if first is None or last is None:
+        return None
+    ancestors = set(first.iterancestors())
+    common = next((node for node in last.iterancestors() if node in ancestors), None)
+    if common is None or common.tag in ("body", "html"):
+        return None
+    page = fromstring("<html><body></body></html>")
+    page.find("body").append(deepcopy(common))
+    return page
+
+
+def _element_of(tree: HtmlElement, line: str) -> HtmlElement | None:
+    """The first block element whose text starts with this line."""
+    head = line[:KEY_CHARS]
+    for element in tree.iter(*BLOCK_TAGS):
+        if _key(element.text_content()).startswith(head):
+            return element
+    return None
+
+
+def _admissible(lines: list[str], kept: list[str]) -> list[str]:
+    """Lines worth taking back: not empty and not already kept (chrome lines go later)."""
+    seen = {_key(line) for line in kept}
+    return [line for line in lines if line.strip() and _key(line) not in seen]
+
+
+def _key(line: str) -> str:
+    return " ".join(line.split())
