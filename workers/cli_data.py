@@ -50,6 +50,8 @@ def extract(args: argparse.Namespace) -> int:
             continue
         row.update(url=art.url, canonical_url=art.canonical_url, title=art.title,
                    authors=art.authors, published_at=_iso(art.published_at),
+                   updated_at=_iso(art.updated_at), site_name=art.site_name,
+                   description=art.description, image_url=art.image_url,
                    language=art.language, text=art.text, agency=art.agency,
                    dateline=art.dateline, tags=art.tags, word_count=art.word_count)  # fmt: skip
         print(json.dumps(row, ensure_ascii=False))

@@ -155,7 +155,7 @@ def test_text_and_metadata_are_nfc() -> None:
     assert unicodedata.is_normalized("NFC", article.text)
 
 
-def test_wire_extract_on_the_seed_page_returns_agency_authors_and_clean_body() -> None:
+def test_wire_extract_on_the_seed_page_returns_agency_authors_metadata_and_clean_body() -> None:
     command = [sys.executable, "-m", "workers.cli", "extract", str(SEED_PAGE)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
@@ -166,6 +166,10 @@ def test_wire_extract_on_the_seed_page_returns_agency_authors_and_clean_body() -
     assert "This article was produced by" not in row["text"]
     assert "#Americas" not in row["text"]
     assert row["tags"].count("Americas") == 1
+    assert row["updated_at"] == "2025-04-22T13:02:00+03:00"
+    assert row["site_name"] == "Global South World"
+    assert row["description"].startswith("The Kremlin said U.S. position")
+    assert row["image_url"].endswith("/media/2025/04/peskov-kremlin.jpg")
 
 
 def test_page_too_short_after_cleanup_is_dropped() -> None:
