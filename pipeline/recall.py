@@ -44,8 +44,9 @@ def article_subtree(tree: HtmlElement, precise: str) -> HtmlElement | None:
     common = next((node for node in last.iterancestors() if node in ancestors), None)
     if common is None or common.tag in ("body", "html"):
         return None
-    page = fromstring("<html><body></body></html>")
-    page.find("body").append(deepcopy(common))
+    # Inside <article>, the first container trafilatura looks for, the copy is taken whole.
+    page = fromstring("<html><body><article></article></body></html>")
+    page.find(".//article").append(deepcopy(common))
     return page
 
 

@@ -24,14 +24,14 @@ def test_chrome_before_and_after_the_kept_lines_stays_out() -> None:
     assert merged == "A.\nB."
 
 
-def test_article_subtree_is_a_copy_of_the_smallest_common_container() -> None:
+def test_article_subtree_is_a_copy_of_the_smallest_common_container_in_an_article() -> None:
     tree = fromstring(
         "<html><body><nav><p>Menu</p></nav><div id='a'><p>First line here.</p>"
         "<h2>Question?</h2><p>Last line here.</p></div></body></html>"
     )
     subtree = article_subtree(tree, "First line here.\nLast line here.")
     assert subtree is not None
-    assert subtree.xpath("//div/@id") == ["a"]
+    assert subtree.xpath("//article/div/@id") == ["a"]  # trafilatura takes an <article> whole
     assert "Menu" not in subtree.text_content()
     assert tree.xpath("//div[@id='a']")  # the page itself is untouched
 
