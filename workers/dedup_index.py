@@ -1,6 +1,7 @@
 """The fleet-wide dedup index in Redis: exact keys and MinHash bands, one atomic Lua call."""
 
 import hashlib
+import struct
 from datetime import UTC, datetime
 
 import redis
@@ -16,6 +17,10 @@ PREFIX = "wire:dedup"
 _SINGLE_SHARE = 16
 _HEX = "0123456789abcdef"
 Arg = bytes | str | int | float
+# The script's packed policy argument and its answer (see workers/dedup_claim.py).
+_POLICY = struct.Struct(">IIIdddB")
+_ANSWER = struct.Struct(">BIBH")
+_REASONS = {1: "new", 2: "same-text", 3: "near-duplicate", 4: "same-url"}
 
 
 def item_ref(item_id: str) -> bytes:
@@ -31,11 +36,6 @@ def ref_id(ref: bytes) -> str:
     return ref[1:].decode() if ref[:1] == b"\x00" else ref.hex()
 
 
-def _slot(hex_digest: str, buckets: int) -> tuple[int, bytes]:
-    """A hex digest's bucket number and its 8-byte field within the bucket."""
-    return int(hex_digest[:8], 16) % buckets, bytes.fromhex(hex_digest[8:24])
-
-
 class RedisDedupIndex:
     """Bucketed Redis hashes per retention generation, claimed atomically by one Lua script."""
 
@@ -45,30 +45,38 @@ class RedisDedupIndex:
     def claim(self, item_id: str, fingerprint: Fingerprint, policy: DedupPolicy) -> Claim:
         """Query and record the item; the same item always gets the same answer."""
         raw = self._claim(keys=[PREFIX], args=self.arguments(item_id, fingerprint, policy))
-        story, owner, reason, similarity, seen = raw
+        code, seen, similarity, length = _ANSWER.unpack_from(raw)
+        story, owner = raw[_ANSWER.size : _ANSWER.size + length], raw[_ANSWER.size + length :]
         return Claim(
             story_id=ref_id(story),
             duplicate_of=ref_id(owner) if owner else None,
-            reason=reason.decode(),
-            similarity=float(similarity) if similarity else None,
-            seen_at=datetime.fromtimestamp(int(seen), UTC),
+            reason=_REASONS[code],
+            # One byte of similarity in steps of 1/200; 255 when there is none.
+            similarity=similarity / 200 if similarity < 255 else None,
+            seen_at=datetime.fromtimestamp(seen, UTC),
         )
 
     @staticmethod
     def arguments(item_id: str, fingerprint: Fingerprint, policy: DedupPolicy) -> list[Arg]:
         """The script's ARGV for one claim (see workers/dedup_claim.py for the layout)."""
-        singles = max(1, policy.index_buckets // _SINGLE_SHARE)
-        url_bucket, url_field = _slot(fingerprint.url_key, singles)
-        text_bucket, text_field = _slot(fingerprint.text_key, singles)
         ref = item_ref(item_id)
-        slot = hashlib.blake2b(ref, digest_size=6).digest()
-        args: list[Arg] = [
-            ref, slot, policy.retention_seconds, singles, policy.index_buckets,
-            url_bucket, url_field, text_bucket, text_field, policy.min_jaccard,
-            policy.min_containment, policy.jaccard_floor, HASHES,
-        ]  # fmt: skip
+        keys = (
+            hashlib.blake2b(ref, digest_size=6).digest()
+            + bytes.fromhex(fingerprint.url_key[:24])
+            + bytes.fromhex(fingerprint.text_key[:24])
+        )
+        args: list[Arg] = [ref, _packed_policy(policy), keys]
         sig = fingerprint.signature
         if sig is not None:
             packed = b"".join(band[:8] for band in sig.bands)
             args += [sig.sketch + sig.shingles.to_bytes(2), packed]
         return args
+
+
+def _packed_policy(policy: DedupPolicy) -> bytes:
+    """The policy's figures the script needs, in one argument (fewer to encode and parse)."""
+    singles = max(1, policy.index_buckets // _SINGLE_SHARE)
+    return _POLICY.pack(
+        policy.retention_seconds, singles, policy.index_buckets, policy.min_jaccard,
+        policy.min_containment, policy.jaccard_floor, HASHES,
+    )  # fmt: skip
