@@ -110,6 +110,18 @@ def wait_for_workers(app: Any, names: list[str], timeout: float = 120) -> None:
     raise RuntimeError(f"workers {names} did not answer a ping in {timeout:.0f}s")
 
 
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    """User + system CPU of the processes (those still alive); the poll bench reads it."""
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 class Watch:
     """Samples of the run: RSS of each CPU worker process, and the stored count over time."""
 
