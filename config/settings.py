@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.classify import ModelChoice
@@ -190,7 +190,23 @@ class Settings(BaseSettings):
         )
 
 
+class SettingsError(ValueError):
+    """Bad WIRE_* values, described without the values themselves (they may hold secrets)."""
+
+
+def describe(error: ValidationError) -> str:
+    """Each failing setting and why, never its input (a URL may carry a password)."""
+    lines = []
+    for item in error.errors(include_input=False, include_url=False):
+        name = "WIRE_" + "_".join(str(part) for part in item["loc"]).upper() if item["loc"] else ""
+        lines.append(f"{name or 'settings'}: {item['msg']}")
+    return "invalid settings:\n  " + "\n  ".join(lines)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process's settings, read once."""
-    return Settings()
+    """The process's settings, read once; bad values raise SettingsError."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(describe(exc)) from None

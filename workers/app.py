@@ -6,7 +6,7 @@ from celery import Celery
 from celery.signals import setup_logging
 from kombu import Queue  # type: ignore[attr-defined]
 
-from config.settings import Settings, get_settings
+from config.settings import Settings, SettingsError, get_settings
 from workers import flow, logs
 
 
@@ -59,4 +59,12 @@ def create_app(settings: Settings | None = None) -> Celery:
     return app
 
 
-app = create_app()
+def _app_or_exit() -> Celery:
+    """The app of this process; bad settings stop it with their description, not a traceback."""
+    try:
+        return create_app()
+    except SettingsError as exc:
+        raise SystemExit(f"wire: {exc}") from None
+
+
+app = _app_or_exit()

@@ -4,6 +4,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from config.settings import SettingsError
 from workers import cli_data, cli_feeds, cli_fleet, cli_model, cli_ops, cli_stories, metrics
 
 Handler = Callable[[argparse.Namespace], int]
@@ -91,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
+    except SettingsError as exc:
+        print(f"wire: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

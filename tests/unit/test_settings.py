@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from config.settings import Settings
+from config.settings import Settings, describe
 
 
 def test_settings_default_to_embedded_sqlite_and_redis(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,3 +48,22 @@ def test_settings_fail_fast_on_bad_values(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings(_env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("WIRE_MAX_REDIRECTS", "many", "WIRE_MAX_REDIRECTS: Input should be a valid integer"),
+        ("WIRE_RETRY_BACKOFF_MAX", "7200", "must be below WIRE_VISIBILITY_TIMEOUT"),
+    ],
+)
+def test_bad_settings_are_described_without_their_values(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, said: str
+) -> None:
+    monkeypatch.setenv("WIRE_REDIS_URL", "redis://:topsecret@cache:6379/0")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)
+    message = describe(caught.value)
+    assert said in message
+    assert "topsecret" not in message
