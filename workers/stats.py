@@ -7,7 +7,9 @@ import redis
 GLOBAL = "wire:stats"
 REASONS = "wire:stats:reasons"
 OUTCOMES = ("out", "dropped", "failed", "error")
-GUARD_TTL = 7 * 86_400
+# A guard must outlive any redelivery (the visibility timeout) and retry schedule of its item,
+# hours at most; a day is ample, and guards are most of Redis's keys (about 12 per article).
+GUARD_TTL = 86_400
 RUN_TTL = 7 * 86_400
 #: Counter field '<stage>:cpu_us': CPU microseconds the stage spent on the items it finished.
 CPU_FIELD = "cpu_us"
