@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+
+from workers.sample_sites import QuietHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 _CANONICAL = re.compile(
@@ -134,10 +135,10 @@ class Corpus:
 
 
 def _handler(corpus: Corpus) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: the fetcher reuses its connections
 
-        def do_GET(self) -> None:
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
             kind, _, rest = self.path.strip("/").partition("/")
             number = rest.removesuffix(".xml")
             if kind == "a" and number.isdigit() and int(number) < corpus.copies:
@@ -146,16 +147,6 @@ def _handler(corpus: Corpus) -> type[BaseHTTPRequestHandler]:
                 self._send(200, "application/rss+xml", corpus.feed(int(number)))
             else:
                 self._send(404, "text/plain", b"not found")
-
-        def _send(self, status: int, content_type: str, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet."""
 
     return Handler
 

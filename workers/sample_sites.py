@@ -80,10 +80,24 @@ def _read(path: Path) -> bytes:
     return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that answers whole bodies and logs nothing."""
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the pipeline's own logs say what was fetched."""
+
+
 def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
     pages = {f"/news/{p.slug}": p for p in site.pages}
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             if self.path == "/feed.xml":
                 self._send(200, "application/rss+xml; charset=utf-8", site.feed())
@@ -95,16 +109,6 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self._send(503, "text/html", b"<html><body>Try later</body></html>")
             else:
                 self._send(404, "text/html", b"<html><body><h1>Not found</h1></body></html>")
-
-        def _send(self, status: int, content_type: str, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: the pipeline's own logs say what was fetched."""
 
     return Handler
 
