@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, exc
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.errors import Retryable
 from pipeline.models import ArticleRow, LabelRow
@@ -112,3 +112,9 @@ def database_errors_are_transient() -> Iterator[None]:
     except (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError) as error:
         first_line = str(getattr(error, "orig", None) or error).splitlines()[0][:300]
         raise Retryable("database-unavailable", first_line) from error
+
+
+def store_committed(record: StoredArticle, sessions: sessionmaker[Session]) -> None:
+    """Store one article in its own transaction; a database outage is Retryable."""
+    with database_errors_are_transient(), sessions.begin() as session:
+        store(record, session)

@@ -26,7 +26,7 @@ from pipeline.records import (
     Record,
     StoredArticle,
 )
-from pipeline.store import store
+from pipeline.store import store_committed
 from workers import flow
 from workers.app import app
 from workers.base import StageTask, backoff
@@ -95,8 +95,7 @@ def _store(carry: Carry, res: Resources) -> None:
         dedup=_need(carry.verdict),
         classification=_need(carry.labels),
     )
-    with res.sessions.begin() as session:
-        store(record, session)
+    store_committed(record, res.sessions)
 
 
 STEPS: dict[str, Callable[[Carry, Resources], None]] = {

@@ -16,7 +16,7 @@ from pipeline.records import (
     FetchedPage,
     StoredArticle,
 )
-from pipeline.store import database_errors_are_transient, store
+from pipeline.store import store_committed
 from workers import flow
 from workers.app import app
 from workers.base import StageTask
@@ -138,8 +138,7 @@ def store_task(self: StageTask, item_id: str, run_id: str | None = None) -> None
             dedup=res.items.load(item_id, DedupVerdict),
             classification=res.items.load(item_id, Classification),
         )
-        with database_errors_are_transient(), res.sessions.begin() as session:
-            store(record, session)
+        store_committed(record, res.sessions)
 
     self.run_stage(item_id, run_id, work)
 
