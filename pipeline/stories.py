@@ -1,18 +1,20 @@
 """Story clusters in the database: the story rows kept in step with their stored copies."""
 
+from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import case, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.models import ArticleRow
 from pipeline.story_models import StoryRow
 
-_COLUMNS = (ArticleRow.id, ArticleRow.url, ArticleRow.site_name, ArticleRow.agency,
-            ArticleRow.title, ArticleRow.stored_at)  # fmt: skip
+_COLUMNS = (ArticleRow.story_id, ArticleRow.id, ArticleRow.url, ArticleRow.site_name,
+            ArticleRow.agency, ArticleRow.title, ArticleRow.stored_at,
+            ArticleRow.duplicate_of)  # fmt: skip
 
 
 def outlet(site_name: str | None, url: str) -> str:
@@ -41,22 +43,55 @@ def story_values(story_id: str, copies: list[Any]) -> dict[str, Any]:
     }
 
 
+def _lock_stories(session: Session, ids: list[str], insert: Any) -> None:
+    """Create missing story rows, then lock all of them in id order."""
+    now = datetime.now(UTC)
+    placeholders = [
+        {"id": i, "original_id": i, "first_seen": now, "last_seen": now, "copies": 0, "outlets": []}
+        for i in ids
+    ]
+    # A placeholder is overwritten below in this transaction; it only gives the lock a row.
+    session.execute(insert(StoryRow.__table__).on_conflict_do_nothing(), placeholders)
+    # Locked in one order, so two stores of overlapping stories wait for each other and never
+    # deadlock; the copies are read after the lock, so each store counts the other's copies.
+    session.execute(
+        select(StoryRow.id).where(StoryRow.id.in_(ids)).order_by(StoryRow.id).with_for_update()
+    )
+
+
+def _copies_by_story(session: Session, ids: list[str]) -> dict[str, list[Any]]:
+    """Every stored copy of these stories, in one query."""
+    copies: dict[str, list[Any]] = defaultdict(list)
+    for row in session.execute(select(*_COLUMNS).where(ArticleRow.story_id.in_(ids))):
+        copies[row.story_id].append(row)
+    return copies
+
+
+def _pointers(copies: list[Any], original: str) -> list[dict[str, Any]]:
+    """The copies whose duplicate_of must change to point at the original (None for it)."""
+    changed = []
+    for copy in copies:
+        wanted = None if copy.id == original else original
+        if copy.duplicate_of != wanted:
+            changed.append({"id": copy.id, "duplicate_of": wanted})
+    return changed
+
+
 def refresh_stories(session: Session, story_ids: Iterable[str], insert: Any) -> None:
     """Upsert the stories of these ids and point their copies at the original (idempotent)."""
-    for story_id in sorted(set(story_ids)):  # one lock order, so two stores never deadlock
-        copies = list(session.execute(select(*_COLUMNS).where(ArticleRow.story_id == story_id)))
-        if not copies:
-            continue
-        placeholder = story_values(story_id, copies)
-        session.execute(insert(StoryRow).values(placeholder).on_conflict_do_nothing())
-        # The row lock makes a concurrent store of the same story wait, then count our copy.
-        session.execute(select(StoryRow.id).where(StoryRow.id == story_id).with_for_update())
-        copies = list(session.execute(select(*_COLUMNS).where(ArticleRow.story_id == story_id)))
-        values = story_values(story_id, copies)
-        session.execute(update(StoryRow).where(StoryRow.id == story_id).values(values))
-        original = values["original_id"]
-        session.execute(
-            update(ArticleRow)
-            .where(ArticleRow.story_id == story_id)
-            .values(duplicate_of=case((ArticleRow.id == original, None), else_=original))
-        )
+    ids = sorted(set(story_ids))
+    if not ids:
+        return
+    _lock_stories(session, ids, insert)
+    copies = _copies_by_story(session, ids)
+    if empty := set(ids) - copies.keys():  # only when called for a story with no stored copy
+        session.execute(delete(StoryRow).where(StoryRow.id.in_(empty), StoryRow.copies == 0))
+    stories = [story_values(story_id, rows) for story_id, rows in copies.items()]
+    if not stories:
+        return
+    stmt = insert(StoryRow.__table__)
+    updates = {c: stmt.excluded[c] for c in stories[0] if c != "id"}
+    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=updates), stories)
+    pointers = [p for s in stories for p in _pointers(copies[s["id"]], s["original_id"])]
+    if pointers:  # usually none: the first claimed copy, already the original, stays it
+        session.execute(update(ArticleRow), pointers)

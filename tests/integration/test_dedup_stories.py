@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.db import make_engine, session_factory
 from pipeline.models import ArticleRow
 from pipeline.records import Article, Classification, DedupVerdict, StoredArticle
-from pipeline.store import store
+from pipeline.store import store, store_many
 from pipeline.story_models import StoryRow
 
 
@@ -99,3 +99,81 @@ def test_two_stores_of_one_story_at_once_count_both_copies(
         thread.join(60)
     assert errors == []
     assert _story(sessions).copies == 4
+
+
+def test_one_batch_of_many_stories_gives_each_story_its_row(
+    sessions: sessionmaker[Session],
+) -> None:
+    first = [_record(f"s{i}", "blog", story=f"s{i}") for i in range(3)]
+    copies = [_record(f"c{i}", f"site{i}", story=f"s{i % 3}") for i in range(6)]
+    with sessions.begin() as session:
+        store_many(first + copies, session)
+    with sessions.begin() as session:  # a later agency copy takes over one story
+        store_many([_record("w1", "wire", story="s1", agency="AFP")], session)
+    stories = {i: _story(sessions, f"s{i}") for i in range(3)}
+    assert [stories[i].copies for i in range(3)] == [3, 4, 3]
+    assert [stories[i].original_id for i in range(3)] == ["s0", "w1", "s2"]
+    assert stories[1].outlets == ["Blog", "Site1", "Site4", "Wire"]
+    pointers = _duplicates(sessions)
+    assert (pointers["s1"], pointers["c4"], pointers["w1"]) == ("w1", "w1", None)
+    assert (pointers["s0"], pointers["c3"]) == (None, "s0")
+
+
+def test_a_batch_waiting_on_an_open_store_counts_its_copies(
+    sessions: sessionmaker[Session],
+) -> None:
+    stories = [f"s{i}" for i in range(3)]
+    with sessions.begin() as session:  # existing stories: only the row lock makes them wait
+        store_many([_record(s, "first", story=s) for s in stories], session)
+    held, done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def second_batch() -> None:
+        try:
+            held.wait(30)
+            with sessions.begin() as session:
+                store_many([_record(f"b{s}", "two", story=s) for s in stories[::-1]], session)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=second_batch)
+    thread.start()
+    with sessions.begin() as session:
+        store_many([_record(f"a{s}", "one", story=s) for s in stories], session)
+        held.set()  # the second batch runs while this one is still uncommitted
+        assert not done.wait(1), "the second batch did not wait for the first one's stories"
+    thread.join(60)
+    assert errors == []
+    assert [_story(sessions, s).copies for s in stories] == [3, 3, 3]
+
+
+def test_concurrent_batches_of_shared_stories_in_opposite_orders_count_every_copy(
+    sessions: sessionmaker[Session],
+) -> None:
+    stories = [f"s{i}" for i in range(20)]
+    errors: list[BaseException] = []
+
+    def store_batch(gate: threading.Barrier, worker: str, order: list[str]) -> None:
+        try:
+            batch = [_record(f"{worker}{s}", f"site{worker}", story=s) for s in order]
+            gate.wait(30)
+            with sessions.begin() as session:
+                store_many(batch, session)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    # Opposite orders, many rounds: the story rows are locked in one order whatever the input's.
+    for round_ in range(10):
+        gate = threading.Barrier(2)
+        threads = [
+            threading.Thread(target=store_batch, args=(gate, f"a{round_}_", stories)),
+            threading.Thread(target=store_batch, args=(gate, f"b{round_}_", stories[::-1])),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert errors == []
+    assert [_story(sessions, s).copies for s in stories] == [20] * 20
