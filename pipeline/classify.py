@@ -14,7 +14,7 @@ from pipeline.topics import TopicModel, load_topics, score_topics
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Bump when the data files or the scoring change, so stored labels say which model made them.
-VERSION = "lexicon-1.2.0"
+VERSION = "lexicon-1.3.0"
 
 
 @dataclass(frozen=True)

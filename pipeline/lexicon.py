@@ -116,15 +116,21 @@ class PhraseIndex(Generic[V]):
         """Yield (start, length, value) for each longest, non-overlapping phrase match."""
         i, count, longest_of, table = 0, len(tokens), self._longest, self._table
         while i < count:
-            longest = longest_of.get(tokens[i])
+            token = tokens[i]
+            longest = longest_of.get(token)
             step = 1
             if longest is not None:
-                for size in range(min(longest, count - i), 0, -1):
+                for size in range(min(longest, count - i), 1, -1):
                     value = table.get(" ".join(tokens[i : i + size]))
                     if value is not None:
                         yield i, size, value
                         step = size
                         break
+                else:
+                    # Most hits are single words: look them up without slicing and joining.
+                    value = table.get(token)
+                    if value is not None:
+                        yield i, 1, value
             i += step
 
     def __len__(self) -> int:

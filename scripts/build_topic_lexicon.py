@@ -2,8 +2,9 @@
 
 Usage: python scripts/build_topic_lexicon.py [path/to/iptc_mapping.json]
 
-Only the taxonomy (IPTC Media Topics, CC BY 4.0) and the hand-written cues in
-scripts/topic_cues.json go in; no labelled news corpus is read.
+Only the taxonomy (IPTC Media Topics, CC BY 4.0), the hand-written cues in
+scripts/topic_cues.json and their GloVe neighbours in scripts/topic_neighbours.json (made by
+scripts/build_topic_neighbours.py) go in; no labelled news corpus is read.
 """
 
 import json
@@ -18,8 +19,9 @@ from pipeline.lexicon import stem_all, tokenize
 ROOT = Path(__file__).resolve().parent.parent
 TAXONOMY = Path("/work/shared/corpus/topics/iptc_mediatopic/iptc_mapping.json")
 CUES = Path(__file__).resolve().parent / "topic_cues.json"
+NEIGHBOURS = Path(__file__).resolve().parent / "topic_neighbours.json"
 OUT = ROOT / "pipeline" / "data" / "iptc_topics.json"
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 
 # Curated cues outweigh taxonomy-derived terms: a hand-picked cue is evidence, a definition word
 # a hint.
@@ -134,6 +136,12 @@ def merge(*tables: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
     return dict(sorted(merged.items()))
 
 
+def with_neighbours(terms: dict[str, dict[str, float]], path: Path) -> dict[str, dict[str, float]]:
+    """Add the cues' GloVe neighbours, only for words the taxonomy and the cues leave out."""
+    near: dict[str, dict[str, float]] = json.loads(path.read_text(encoding="utf-8"))["terms"]
+    return dict(sorted({**near, **terms}.items()))
+
+
 def level2_names(taxonomy: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
     """Current second-level topics: name and top-level parent."""
     return {
@@ -167,9 +175,11 @@ def main() -> None:
     terms = merge(
         derived_weights(term_frequencies(taxonomy)), name_phrases(taxonomy), curated(CUES)
     )
+    terms = with_neighbours(terms, NEIGHBOURS)
     payload = {
         "version": VERSION,
-        "source": "IPTC Media Topics (Oct 2023), CC BY 4.0, https://iptc.org/standards/media-topics/",
+        "source": "IPTC Media Topics (Oct 2023), CC BY 4.0, https://iptc.org/standards/media-topics/"
+        "; GloVe 6B 50d (Stanford NLP), PDDL 1.0",
         "topics": dict(sorted(tops.items())),
         "terms": terms,
         "subtopics": dict(sorted(level2_names(taxonomy).items())),

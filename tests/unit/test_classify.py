@@ -5,12 +5,14 @@ from pathlib import Path
 import pytest
 
 from pipeline.classify import Classifier, classify, load_model
+from pipeline.lexicon import PhraseIndex
 from pipeline.records import Classification, Label
 
 SEED = Path(__file__).resolve().parent.parent / "fixtures" / "seed" / "kremlin-nato-body.txt"
 SEED_TITLE = "Kremlin says U.S. position ruling out NATO membership for Ukraine gives satisfaction"
 CONFLICT, POLITICS = "medtop:16000000", "medtop:11000000"
 ECONOMY, SPORT = "medtop:04000000", "medtop:15000000"
+ARTS = "medtop:01000000"
 
 JORDAN_BASKETBALL = (
     "Michael Jordan scored 39 points as the Chicago Bulls beat the Utah Jazz to win the NBA "
@@ -159,6 +161,22 @@ def test_economy_text_yields_economy_topic(model: Classifier) -> None:
     assert codes(result.topics)[0] == ECONOMY
 
 
+def test_words_near_the_cues_give_a_topic_no_cue_names(model: Classifier) -> None:
+    # None of these words is a hand-written cue or an IPTC term: they come from the cues'
+    # GloVe neighbours (scripts/topic_neighbours.json).
+    text = (
+        "The vocalist and the guitar trio wrote lyrics for the indie duo, and the "
+        "philharmonic performer joined them."
+    )
+    assert codes(classify(None, text, None, model).topics) == [ARTS]
+
+
+def test_a_neighbour_never_outweighs_a_curated_cue(model: Classifier) -> None:
+    # "sun" is a neighbour of sport cues (team names) and weighs at most a quarter of a cue.
+    result = classify(None, "The sun rose over the central bank.", None, model)
+    assert codes(result.topics)[0] == ECONOMY
+
+
 def test_text_without_evidence_gets_no_labels(model: Classifier) -> None:
     result = classify(None, "It was there.", None, model)
     assert result.topics == result.countries == result.regions == result.organizations == []
@@ -219,3 +237,10 @@ def test_desk_groupings_follow_the_countries(model: Classifier) -> None:
         regions
     )
     assert "group:nordic" not in regions
+
+
+def test_phrase_index_prefers_the_longest_match_then_single_words() -> None:
+    index = PhraseIndex({"new york": "city", "new": "adjective", "york": "county"})
+    tokens = ["new", "york", "and", "new", "york", "new"]
+    assert list(index.scan(tokens)) == [(0, 2, "city"), (3, 2, "city"), (5, 1, "adjective")]
+    assert list(index.scan(["york", "new"])) == [(0, 1, "county"), (1, 1, "adjective")]
