@@ -81,10 +81,19 @@ def _top(model: Classifier, title: str, text: str, dateline: str | None = None) 
     return topics[0].code if topics else None
 
 
+def _confusion(pairs: Counter[tuple[str, str | None]], gold: str) -> dict[str, int]:
+    """Counts of the top topics given to one gold class, most frequent first (aggregate only)."""
+    given = {
+        (top or "none").removeprefix("medtop:"): n for (g, top), n in pairs.items() if g == gold
+    }
+    return dict(sorted(given.items(), key=lambda item: (-item[1], item[0])))
+
+
 def ag_news(model: Classifier, path: Path) -> dict[str, Any]:
-    """Top-1 accuracy on AG News, overall and per class."""
+    """Top-1 accuracy on AG News, overall and per class, and what each class was given."""
     right: Counter[str] = Counter()
     seen: Counter[str] = Counter()
+    pairs: Counter[tuple[str, str | None]] = Counter()
     with path.open(encoding="utf-8", newline="") as handle:
         for label, title, desc in csv.reader(handle):
             text = html.unescape(desc.replace("\\n", "\n").replace("#39;", "'"))
@@ -93,28 +102,34 @@ def ag_news(model: Classifier, path: Path) -> dict[str, Any]:
             ok = top is not None and (top == gold if gold else top not in AG_CODES.values())
             seen[label] += 1
             right[label] += ok
+            pairs[(label, top)] += 1
     names = {"1": "World", "2": "Sports", "3": "Business", "4": "Sci/Tech"}
     per = {names[k]: round(right[k] / seen[k], 4) for k in sorted(seen)}
+    confusion = {names[k]: _confusion(pairs, k) for k in sorted(seen)}
     return {"accuracy": round(sum(right.values()) / sum(seen.values()), 4), "per_class": per,
-            "n": sum(seen.values())}  # fmt: skip
+            "n": sum(seen.values()), "confusion": confusion}  # fmt: skip
 
 
 def bbc(model: Classifier, root: Path) -> dict[str, Any]:
     """Top-1 accuracy on the BBC set, overall and per class, plus articles per second."""
     right: Counter[str] = Counter()
     seen: Counter[str] = Counter()
+    pairs: Counter[tuple[str, str | None]] = Counter()
     # CPU time of this process, so other work on a shared machine does not count against us.
     started = time.process_time()
     for category, code in BBC_CODES.items():
         for path in sorted((root / category).glob("*.txt")):
             title, _, body = path.read_text(encoding="utf-8", errors="replace").partition("\n")
+            top = _top(model, title.strip(), body.strip())
             seen[category] += 1
-            right[category] += _top(model, title.strip(), body.strip()) == code
+            right[category] += top == code
+            pairs[(category, top)] += 1
     elapsed = time.process_time() - started
     n = sum(seen.values())
     per = {k: round(right[k] / seen[k], 4) for k in sorted(seen)}
+    confusion = {k: _confusion(pairs, k) for k in sorted(seen)}
     return {"accuracy": round(sum(right.values()) / n, 4), "per_class": per, "n": n,
-            "articles_per_second": round(n / elapsed, 1)}  # fmt: skip
+            "articles_per_second": round(n / elapsed, 1), "confusion": confusion}  # fmt: skip
 
 
 def reuters_stories(corpus: Path) -> Iterator[tuple[str, str, str | None, set[str]]]:
@@ -174,6 +189,9 @@ def run(corpus: Path, out: dict[str, Any], model: Classifier | None = None) -> N
     print(f"{'Reuters-21578 places':<22}{'micro-F1':<16}{rc['micro_f1']:>8.4f}{rc['n']:>8}  0.80")
     print(f"  AG per class {out['ag_news']['per_class']}")
     print(f"  BBC per class {out['bbc']['per_class']}")
+    for name in ("ag_news", "bbc"):
+        for gold, given in out[name]["confusion"].items():
+            print(f"  {name} {gold} given {given}")
     print(f"  Reuters precision {rc['precision']} recall {rc['recall']}")
     print(f"  articles per CPU second on BBC {out['bbc']['articles_per_second']}")
 
