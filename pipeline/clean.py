@@ -38,6 +38,7 @@ from pipeline.page_meta import (
     published_date,
     read_page_meta,
 )
+from pipeline.page_tree import drop_empty_elements
 from pipeline.policy import CleanLimits
 from pipeline.recall import article_subtree, readmit_inner_lines
 from pipeline.records import Article, FetchedPage
@@ -72,6 +73,7 @@ def extract(
         raise Drop("too-large", f"{len(html)} bytes")
     tree = _parse(html, charset)
     meta = read_page_meta(tree)
+    drop_empty_elements(tree)  # precision mode lost the text after them
     document = _extract_document(tree, url)
     if not isinstance(document, Document) or not document.text:
         raise Drop("no-text")
