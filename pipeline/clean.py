@@ -40,7 +40,7 @@ from pipeline.page_meta import (
 )
 from pipeline.page_tree import drop_empty_elements
 from pipeline.policy import CleanLimits
-from pipeline.recall import article_subtree, readmit_inner_lines
+from pipeline.recall import article_subtree, closing_paragraphs, readmit_inner_lines
 from pipeline.records import Article, FetchedPage
 from pipeline.urls import canonicalize_url, is_absolute_http
 from pipeline.wire_facts import find_wire_facts
@@ -111,7 +111,11 @@ def _with_inner_lines(tree: HtmlElement, url: str | None, precise: str) -> str:
     if subtree is None:
         return precise
     fuller = _bare(subtree, url, None, favor_precision=False, fallbacks=False)
-    return readmit_inner_lines(precise, fuller.text) if fuller and fuller.text else precise
+    if not fuller or not fuller.text:
+        return precise
+    # Closing paragraphs ("Additional reporting by ...") too: `with` 0.920 -> 0.930.
+    closing = closing_paragraphs(subtree, precise, fuller.text)
+    return "\n".join([readmit_inner_lines(precise, fuller.text), *closing])
 
 
 def _bare(

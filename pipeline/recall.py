@@ -3,7 +3,9 @@
 Precision mode removes link-dense headings, quotes and short paragraphs; most of what it drops is
 chrome around the article, but some is the article's own (a Q&A's questions, a list's items). A
 line of the default-mode text is re-admitted only when it sits between two lines the precision
-text kept, so the page's leading and trailing chrome never comes back.
+text kept, so the page's leading chrome never comes back. After the last kept line only plain
+paragraphs come back (a closing line, "Additional reporting by ..."): the headings, lists and
+linked teasers that follow an article there are chrome.
 """
 
 from copy import deepcopy
@@ -12,6 +14,9 @@ from lxml.html import HtmlElement, fromstring
 
 BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "td", "pre")
 KEY_CHARS = 60  # a line is found by its first characters, white space collapsed
+# A closing paragraph with more of its text in links is a teaser ("Our Standards: The Thomson
+# Reuters Trust Principles." is 0.71 link) or a related-story headline (1.0).
+MAX_LINK_SHARE = 0.5
 
 
 def readmit_inner_lines(precise: str, default: str) -> str:
@@ -30,6 +35,31 @@ def readmit_inner_lines(precise: str, default: str) -> str:
         merged.append(line)
         previous = at if at is not None else previous
     return "\n".join(merged)
+
+
+def closing_paragraphs(subtree: HtmlElement, precise: str, default: str) -> list[str]:
+    """The default text's lines after the last precise line that are plain paragraphs."""
+    kept = [line for line in precise.splitlines() if line.strip()]
+    lines = default.splitlines()
+    keys = [_key(line) for line in lines]
+    if not kept or _key(kept[-1]) not in keys:
+        return []
+    seen = {_key(line) for line in kept}
+    after = lines[keys.index(_key(kept[-1])) + 1 :]
+    return [
+        line
+        for line in after
+        if line.strip() and _key(line) not in seen and _is_paragraph(subtree, line)
+    ]
+
+
+def _is_paragraph(subtree: HtmlElement, line: str) -> bool:
+    """Tell whether the line is a <p> of the subtree with less than half its text in links."""
+    element = _element_of(subtree, _key(line))
+    if element is None or element.tag != "p":
+        return False
+    linked = sum(len(link.text_content()) for link in element.iter("a"))
+    return linked < MAX_LINK_SHARE * len(element.text_content())
 
 
 def article_subtree(tree: HtmlElement, precise: str) -> HtmlElement | None:

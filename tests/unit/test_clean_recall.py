@@ -6,7 +6,7 @@ from pipeline.authors import split_authors
 from pipeline.bylines import page_authors
 from pipeline.clean import extract
 from pipeline.policy import CleanLimits
-from pipeline.recall import article_subtree, readmit_inner_lines
+from pipeline.recall import article_subtree, closing_paragraphs, readmit_inner_lines
 from pipeline.wire_facts import may_credit
 
 SENTENCE = "The council met on Tuesday to discuss the new budget for the coming year in detail."
@@ -22,6 +22,23 @@ def test_lines_dropped_between_kept_lines_are_taken_back() -> None:
 def test_chrome_before_and_after_the_kept_lines_stays_out() -> None:
     merged = readmit_inner_lines("A.\nB.", "Share this\nA.\nB.\nRelated stories")
     assert merged == "A.\nB."
+
+
+def test_plain_closing_paragraphs_come_back_but_headings_and_teasers_do_not() -> None:
+    subtree = fromstring(
+        "<html><body><article><div><p>Menu</p><p>First kept.</p><p>Last kept.</p>"
+        "<p>Additional reporting by Jane Doe; Editing by John Roe</p><h3>More on this</h3>"
+        "<p><a href='/trust'>Our Standards: the principles</a>.</p></div></article></body></html>"
+    )
+    default = "Menu\nFirst kept.\nLast kept.\nAdditional reporting by Jane Doe; Editing by John Roe"
+    default += "\nMore on this\nOur Standards: the principles."
+    closing = closing_paragraphs(subtree, "First kept.\nLast kept.", default)
+    assert closing == ["Additional reporting by Jane Doe; Editing by John Roe"]
+
+
+def test_no_closing_paragraphs_when_the_last_kept_line_is_not_in_the_default_text() -> None:
+    subtree = fromstring("<html><body><p>A.</p><p>B.</p><p>Footer note.</p></body></html>")
+    assert closing_paragraphs(subtree, "A.\nChanged.", "A.\nB.\nFooter note.") == []
 
 
 def test_article_subtree_is_a_copy_of_the_smallest_common_container_in_an_article() -> None:
