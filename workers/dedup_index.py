@@ -1,8 +1,10 @@
 """The fleet-wide dedup index in Redis: exact keys and MinHash bands, one atomic Lua call."""
 
+import functools
 import hashlib
 import struct
 from datetime import UTC, datetime
+from typing import cast
 
 import redis
 
@@ -21,6 +23,8 @@ Arg = bytes | str | int | float
 _POLICY = struct.Struct(">IIIdddB")
 _ANSWER = struct.Struct(">BIBH")
 _REASONS = {1: "new", 2: "same-text", 3: "near-duplicate", 4: "same-url"}
+# Hashed once: the index is made for every item, and the script is 7 KB.
+_SHA = hashlib.sha1(CLAIM_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 
 
 def item_ref(item_id: str) -> bytes:
@@ -40,11 +44,11 @@ class RedisDedupIndex:
     """Bucketed Redis hashes per retention generation, claimed atomically by one Lua script."""
 
     def __init__(self, client: redis.Redis) -> None:
-        self._claim = client.register_script(CLAIM_SCRIPT)
+        self._client = client
 
     def claim(self, item_id: str, fingerprint: Fingerprint, policy: DedupPolicy) -> Claim:
         """Query and record the item; the same item always gets the same answer."""
-        raw = self._claim(keys=[PREFIX], args=self.arguments(item_id, fingerprint, policy))
+        raw = self._run(self.arguments(item_id, fingerprint, policy))
         code, seen, similarity, length = _ANSWER.unpack_from(raw)
         story, owner = raw[_ANSWER.size : _ANSWER.size + length], raw[_ANSWER.size + length :]
         return Claim(
@@ -55,6 +59,15 @@ class RedisDedupIndex:
             similarity=similarity / 200 if similarity < 255 else None,
             seen_at=datetime.fromtimestamp(seen, UTC),
         )
+
+    def _run(self, args: list[Arg]) -> bytes:
+        """EVALSHA directly (redis-py's Script wrapper costs about a fifth of the client's time)."""
+        try:
+            return cast(bytes, self._client.evalsha(_SHA, 1, PREFIX, *args))
+        except redis.exceptions.NoScriptError:
+            # A restarted server has forgotten its scripts: load it again, once.
+            self._client.script_load(CLAIM_SCRIPT)
+            return cast(bytes, self._client.evalsha(_SHA, 1, PREFIX, *args))
 
     @staticmethod
     def arguments(item_id: str, fingerprint: Fingerprint, policy: DedupPolicy) -> list[Arg]:
@@ -73,6 +86,7 @@ class RedisDedupIndex:
         return args
 
 
+@functools.lru_cache(maxsize=8)
 def _packed_policy(policy: DedupPolicy) -> bytes:
     """The policy's figures the script needs, in one argument (fewer to encode and parse)."""
     singles = max(1, policy.index_buckets // _SINGLE_SHARE)

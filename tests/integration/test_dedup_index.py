@@ -138,3 +138,29 @@ def test_index_entries_expire_after_the_retention_window(redis_client: redis.Red
     time.sleep(6.5)  # past two windows: every generation holding a1 is gone
     assert redis_client.keys("wire:dedup:*") == []
     assert dedup(_article("c3", "three.test", story), index, policy).reason == "new"
+
+
+def test_an_exact_copy_then_a_cut_of_it_both_join_the_story(redis_client: redis.Redis) -> None:
+    index, story = RedisDedupIndex(redis_client), _text("globalsouth-kremlin.html")
+    dedup(_article("a1", "one.test", story), index, POLICY)
+    exact = dedup(_article("b2", "two.test", story.upper()), index, POLICY)
+    cut = dedup(_article("c3", "three.test", "\n".join(_paragraphs(story)[:9])), index, POLICY)
+    assert (exact.story_id, exact.reason) == ("a1", "same-text")
+    assert (cut.story_id, cut.reason) == ("a1", "near-duplicate")
+
+
+def test_every_index_key_carries_an_expiry_once_all_buckets_exist(
+    redis_client: redis.Redis,
+) -> None:
+    # 16 band buckets and one per single kind: every bucket key exists after a few claims, the
+    # counter then says so and the registry is no longer read.
+    policy = DedupPolicy(retention_seconds=3600, index_buckets=16)
+    index, words = RedisDedupIndex(redis_client), _text("globalsouth-kremlin.html").split()
+    for i in range(40):
+        text = " ".join(words[i : i + 60])
+        dedup(_article(f"{i:02x}", "one.test", text), index, policy)
+    keys = redis_client.keys("wire:dedup:*")
+    counters = [k for k in keys if b":n:" in k]
+    assert len(counters) == 1
+    assert int(redis_client.get(counters[0]) or 0) == 16 + 4
+    assert all(redis_client.ttl(k) > 0 for k in keys)
