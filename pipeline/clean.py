@@ -42,6 +42,7 @@ from pipeline.page_tree import drop_empty_elements
 from pipeline.policy import CleanLimits
 from pipeline.recall import article_subtree, closing_paragraphs, readmit_inner_lines
 from pipeline.records import Article, FetchedPage
+from pipeline.standfirst import standfirst
 from pipeline.urls import canonicalize_url, is_absolute_http
 from pipeline.wire_facts import find_wire_facts
 
@@ -79,7 +80,8 @@ def extract(
         raise Drop("no-text")
     # A body split into chunks: benchmark recall 0.972 -> 0.986, precision unchanged.
     document.text = "\n".join([document.text, *continued_paragraphs(tree, document.text)])
-    article = _article(document, meta, url, _item_id(html, url), limits)
+    lead = standfirst(tree, document.description, document.text)
+    article = _article(document, meta, url, _item_id(html, url), limits, lead)
     if article.authors:
         return article
     # trafilatura's author was empty, a label or the outlet: the page's own bylines.
@@ -145,16 +147,24 @@ def _words(document: Document | None) -> int:
 
 
 def _article(
-    doc: Document, meta: PageMeta, url: str | None, item_id: str, limits: CleanLimits
+    doc: Document,
+    meta: PageMeta,
+    url: str | None,
+    item_id: str,
+    limits: CleanLimits,
+    lead: str | None = None,
 ) -> Article:
-    """Assemble the article from trafilatura's document and the page's own metadata."""
+    """Assemble the article from trafilatura's document, its standfirst and the page's metadata."""
     paragraphs = drop_title(normalise(doc.text or ""), doc.title)
     printed = printed_tags(paragraphs)  # a tag list printed in the body, often twice
     tags = merge_tags(meta.tags, doc.tags or [], doc.categories or [], printed)
     paragraphs = drop_chrome(paragraphs, tags)
     paragraphs, byline = split_byline(paragraphs)
     facts = find_wire_facts("\n".join(paragraphs), meta.visible_text)  # before credits go
-    text = join(drop_credits(paragraphs))
+    # The printed summary opens the text (`with` snippets 0.930 -> 0.944, benchmark F1 0.981 ->
+    # 0.976: its ground truth leaves summaries out), after the title, byline and dateline rules,
+    # which look at the first lines.
+    text = join([lead, *drop_credits(paragraphs)] if lead else drop_credits(paragraphs))
     words = count_words(text)
     if words < limits.min_words:
         raise Drop("too-short", f"{words} words")

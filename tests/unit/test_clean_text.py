@@ -159,7 +159,9 @@ def test_later_chunks_of_a_split_body_are_appended_in_order() -> None:
     paragraphs = extract(html, None, CleanLimits()).text.split("\n\n")
     first_chunk_end = paragraphs.index(next(p for p in paragraphs if p.startswith("Still, it")))
     later = paragraphs.index("But there are two problems with this potential disruption.")
-    assert paragraphs[0].startswith("The latest wave of tech-based financial startups")
+    # The standfirst printed above the body opens the text, then the first chunk.
+    assert paragraphs[0] == "Our present financial ruin is being turned into a business model."
+    assert paragraphs[1].startswith("The latest wave of tech-based financial startups")
     assert first_chunk_end < later
     assert paragraphs[-1].startswith("A second problem is more serious.")
 
