@@ -1,6 +1,9 @@
 """The dedup stage's pure parts: normalised text and keys."""
 
-from pipeline.dedup import normalise_text, text_hash, url_hash
+from pipeline.dedup import fingerprint, normalise_text, story_words, text_hash, url_hash
+from pipeline.minhash import signature
+from pipeline.policy import DedupPolicy
+from pipeline.records import Article
 
 
 def test_text_hash_ignores_case_punctuation_and_spacing() -> None:
@@ -34,3 +37,11 @@ def test_text_hash_ignores_subheadings_and_wire_sign_offs() -> None:
 
 def test_text_hash_of_a_short_text_still_depends_on_its_words() -> None:
     assert text_hash("Breaking news") != text_hash("Other news")
+
+
+def test_fingerprint_keys_match_the_text_hash_and_words_of_the_text() -> None:
+    text = "HEADLINE?\n" + "Shares of the company rose sharply on Tuesday, traders said. " * 12
+    art = Article(item_id="a", url="http://a/1", canonical_url="http://a/1", text=text)
+    keys = fingerprint(art, DedupPolicy())
+    assert keys.text_key == text_hash(text)
+    assert keys.signature == signature(story_words(text), DedupPolicy().shingle_words)
