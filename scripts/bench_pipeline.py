@@ -152,6 +152,10 @@ def table(out: dict[str, Any]) -> list[str]:
         cpu = runs[name]["stage_cpu_ms"]
         cells = "".join(f"{cpu[s]:>9.2f}" for s in STAGES)
         lines.append(f"    {name:<17}{cells}  {runs[name]['cpu_worker_ms_per_article']:>9.2f}")
+    lines.append("    CPU ms per article in the other processes (they share the two cores):")
+    for name in labels:
+        other = runs[name]["other_cpu_ms_per_article"]
+        lines.append(f"    {name:<17}" + ", ".join(f"{k} {v:.2f}" for k, v in other.items()))
     for name in labels:
         mem = runs[name]["memory"]
         lines.append(

@@ -232,12 +232,15 @@ def _measured_run(corpus: Corpus, env: dict[str, str], cpu: int, folder: Path) -
     with fleet.processes(argvs, log_file=folder / "workers.log", env=env) as procs:
         wait_for_workers(app, [f"bench-io-{tag}", f"bench-cpu-{tag}"])
         watch = Watch(psutil.Process(procs[1].pid), resources().redis)
+        others = _other_processes(psutil.Process(procs[0].pid), resources().redis)
+        others_at_start = {name: cpu_seconds(ps) for name, ps in others.items()}
         started = time.perf_counter()
         for feed_id in feed_ids:
             send_poll(app, feed_id, run_id, run_id)
         finished = _wait_done(stats, run_id, watch, timeout=corpus.copies * 2 + 120)
         elapsed = time.perf_counter() - started
         worker_cpu = watch.cpu_total() - watch.cpu_at_start
+        other_cpu = {n: cpu_seconds(ps) - others_at_start[n] for n, ps in others.items()}
     counts = stats.read(run_id)
     rows = _stored_rows(env["WIRE_DATABASE_URL"])
     stored = counts.get("store", "out")
@@ -253,7 +256,22 @@ def _measured_run(corpus: Corpus, env: dict[str, str], cpu: int, folder: Path) -
         "articles_per_second": round(stored / elapsed, 1),
         "stage_cpu_ms": _stage_cpu(counts),
         "cpu_worker_ms_per_article": round(1000 * worker_cpu / max(stored, 1), 2),
+        "other_cpu_ms_per_article": {
+            n: round(1000 * c / max(stored, 1), 2) for n, c in other_cpu.items()
+        },
         "memory": watch.memory(),
+    }
+
+
+def _other_processes(
+    io_main: psutil.Process, client: redis.Redis
+) -> dict[str, list[psutil.Process]]:
+    """The run's processes beside the CPU worker: their CPU shares the machine's two cores."""
+    pid = int(client.info("server")["process_id"])
+    return {
+        "io_worker": [io_main, *io_main.children(recursive=True)],
+        "redis": [psutil.Process(pid)],
+        "page_server_and_bench": [psutil.Process()],
     }
 
 
