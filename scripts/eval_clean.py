@@ -22,6 +22,9 @@ Measures (figures go in `out`):
   the URL, as trafilatura calls it) is scored on the same pages.
 - speed: pages per CPU second (`time.process_time`, as `make bench` counts on this shared
   machine) of each extractor over every page above, extraction calls only, pages interleaved.
+
+`python scripts/eval_clean.py --verbose` runs this section alone and lists, page by page, the
+snippets the two extractors disagree on.
 """
 
 import gzip
@@ -102,7 +105,7 @@ EXTRACTORS: dict[str, Callable[[bytes, str | None], Result]] = {
 }
 
 
-def run(corpus: Path, out: dict[str, Any]) -> None:
+def run(corpus: Path, out: dict[str, Any], *, verbose: bool = False) -> None:
     """Score both extractors on the article sets under `corpus`; print a table, fill `out`."""
     pages = list(load_pages(corpus / "articles"))
     if not pages:
@@ -118,6 +121,8 @@ def run(corpus: Path, out: dict[str, Any]) -> None:
     out["time_ratio"] = round(seconds["clean"] / seconds["trafilatura"], 3)
     out.update(rows)
     print_table(rows)
+    if verbose:
+        print_differences(pages, results["trafilatura"], results["clean"])
     print("pages:", ", ".join(f"{key} {value}" for key, value in out["counts"].items()))
     print(f"clean/trafilatura time: {out['time_ratio']:.2f}")
 
@@ -316,3 +321,31 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     return f"{value:.1f}" if isinstance(value, float) and value > 1 else f"{value:.3f}"
+
+
+def print_differences(pages: list[Page], plain: list[Result], clean: list[Result]) -> None:
+    """Per page, the snippets the two extractors disagree on, the clean stage's misses first."""
+    for page, theirs, mine in zip(pages, plain, clean, strict=True):
+        lines = [
+            f"  with, missed: {s!r}" for s in page.with_ if s in theirs.text and s not in mine.text
+        ]
+        lines += [
+            f"  with, gained: {s!r}" for s in page.with_ if s in mine.text and s not in theirs.text
+        ]
+        lines += [
+            f"  without, kept: {s!r}"
+            for s in page.without
+            if s in mine.text and s not in theirs.text
+        ]
+        if lines:
+            print(page.url or "(no url)", *lines, sep="\n")
+
+
+if __name__ == "__main__":  # `python scripts/eval_clean.py [--verbose]`: this section alone
+    import argparse
+
+    from eval import corpus_dir
+
+    parser = argparse.ArgumentParser(description="make eval's clean section alone")
+    parser.add_argument("--verbose", action="store_true", help="list the snippets that differ")
+    run(corpus_dir(), {}, verbose=parser.parse_args().verbose)
