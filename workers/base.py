@@ -5,7 +5,7 @@ import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import redis
 from celery import Task
@@ -15,6 +15,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 from pipeline.errors import Drop, Retryable
 from pipeline.models import DeadLetter
 from pipeline.records import Record
+from pipeline.store import database_errors_are_transient
 from workers import flow
 from workers.items import ItemMissing
 from workers.resources import resources
@@ -64,7 +65,9 @@ class StageTask(Task):  # type: ignore[misc]  # celery ships no type information
         # This thread's CPU, not the process's: an I/O worker runs many tasks in threads.
         started = time.thread_time()
         try:
-            work()
+            # Any stage's lost database (the poll's feed records too) is the fleet's fault.
+            with database_errors_are_transient():
+                work()
         except Drop as drop:
             cpu = time.thread_time() - started
             stats.outcome(self.stage, item_id, run_id, "dropped", drop.reason, cpu_seconds=cpu)
@@ -109,7 +112,7 @@ class StageTask(Task):  # type: ignore[misc]  # celery ships no type information
             stats.retried(self.stage)
             countdown = backoff(attempt, settings.retry_backoff_max, exc.retry_after)
             log.info("retrying in %.1fs: %s", countdown, exc, extra={"item_id": item_id})
-            raise self.retry(countdown=countdown, exc=exc, max_retries=limit)
+            self.come_back(countdown, exc, limit)
         self.dead_letter(item_id, f"{exc.reason}: {exc.detail}")
         stats.outcome(self.stage, item_id, run_id, "failed", exc.reason)
         self.finish(item_id)
@@ -123,18 +126,38 @@ class StageTask(Task):  # type: ignore[misc]  # celery ships no type information
             "input": self.input_snapshot(item_id),
         }
         res = resources()
-        with res.sessions.begin() as session:
-            session.add(
-                DeadLetter(
-                    stage=self.stage,
-                    item_id=item_id,
-                    reason=reason[:2000],
-                    attempts=self.request.retries + 1,
-                    payload=payload,
-                    created_at=datetime.now(UTC),
-                    replayed_at=None,
+        try:
+            with database_errors_are_transient(), res.sessions.begin() as session:
+                session.add(
+                    DeadLetter(
+                        stage=self.stage,
+                        item_id=item_id,
+                        reason=reason[:2000],
+                        attempts=self.request.retries + 1,
+                        payload=payload,
+                        created_at=datetime.now(UTC),
+                        replayed_at=None,
+                    )
                 )
-            )
+        except Retryable as away:
+            # Counted without its row the item could not be replayed; ended without a count it
+            # would stay in flight for ever. So it comes back once the database may answer.
+            attempt = self.request.retries
+            countdown = backoff(attempt, res.settings.retry_backoff_max)
+            log.warning("dead letter not written, back in %.1fs: %s", countdown, away,
+                        extra={"stage": self.stage, "item_id": item_id})  # fmt: skip
+            self.come_back(countdown, away, attempt + 1)
+
+    def come_back(self, countdown: float, exc: Exception, max_retries: int) -> NoReturn:
+        """Send the item's message again after `countdown`; the broker away requeues this one."""
+        try:
+            raise self.retry(countdown=countdown, exc=exc, max_retries=max_retries)
+        except Reject as rejected:
+            # Celery rejects (drops) the message when the retry cannot be sent: the item would
+            # be lost. Raised as the outage it is, `__call__` puts the message back instead.
+            if isinstance(rejected.reason, OUTAGES):
+                raise rejected.reason from exc
+            raise
 
     def input_snapshot(self, item_id: str) -> dict[str, str]:
         """The stage's input record(s) as stored JSON, keyed by record kind."""

@@ -9,6 +9,7 @@ from pipeline import registry
 from pipeline.errors import Drop, Retryable
 from pipeline.poll import PollResult, poll
 from pipeline.records import FeedEntry
+from pipeline.store import database_errors_are_transient
 from workers.redis_state import FeedLock, SeenEntries
 from workers.resources import resources
 from workers.send import poll_key
@@ -50,9 +51,14 @@ def batch_states(feed_ids: list[int]) -> dict[int, registry.PollState]:
     Read before each feed's lock is taken: only a second poll of the same feed finishing in
     between (a double dispatch, which the claim lease makes rare) could make one stale, and the
     cost would be one unconditional GET, caught by the body hash and the seen entries.
+    With the database away there are none: each feed's own read then fails with its outcome,
+    where failing here would leave every feed of the batch entered and never counted.
     """
-    with resources().sessions() as session:
-        return registry.load_states(session, feed_ids)
+    try:
+        with database_errors_are_transient(), resources().sessions() as session:
+            return registry.load_states(session, feed_ids)
+    except Retryable:
+        return {}
 
 
 def poll_feed(
