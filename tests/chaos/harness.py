@@ -26,7 +26,7 @@ from workers import fleet, flow
 from workers.app import create_app
 from workers.embedded import redis_server_binary
 from workers.send import poll_key
-from workers.stats import Stats
+from workers.stats import OUTCOMES, Stats
 
 SECRET = "chaos-" + uuid.uuid4().hex[:12]  # the Redis password; must never reach a log
 SUMMARY = Path(__file__).resolve().parents[2] / "var" / "chaos.json"
@@ -240,6 +240,13 @@ class Run:
             return Stats(self.redis()).read(self.run_id).in_flight()
         except redis.RedisError:
             return None
+
+    def stuck(self) -> dict[str, int]:
+        """Items of the run still in flight, by stage (what a failed wait reports)."""
+        counts = Stats(self.redis()).read(self.run_id)
+        ended = {s: sum(counts.get(s, e) for e in OUTCOMES) for s in flow.STAGES}
+        left = {s: counts.get(s, "in") - ended[s] for s in flow.STAGES}
+        return {stage: n for stage, n in left.items() if n}
 
     def drained(self) -> bool:
         """No message waiting in any queue, none held by a worker."""

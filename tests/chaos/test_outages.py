@@ -76,7 +76,7 @@ def test_database_unreachable_for_30_seconds_then_every_article_is_stored(
         time.sleep(OUTAGE_SECONDS)
         proxy.start()
         back = time.monotonic()
-        assert run.wait(400), f"still in flight: {run.in_flight()}"
+        assert run.wait(400), f"still in flight: {run.stuck()}"
         ledger = Ledger.count("database-outage-30s", site.article_urls(),
                               stored_urls(postgres_db), time.monotonic() - back)  # fmt: skip
         retried = int(run.redis().hget("wire:stats", "store:retried") or 0)
