@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from pipeline.bulk import insert_rows
 from pipeline.models import ArticleRow
 from pipeline.story_models import StoryRow
 
@@ -43,7 +44,7 @@ def story_values(story_id: str, copies: list[Any]) -> dict[str, Any]:
     }
 
 
-def _lock_stories(session: Session, ids: list[str], insert: Any) -> None:
+def _lock_stories(session: Session, ids: list[str]) -> None:
     """Create missing story rows, then lock all of them in id order."""
     now = datetime.now(UTC)
     placeholders = [
@@ -51,7 +52,7 @@ def _lock_stories(session: Session, ids: list[str], insert: Any) -> None:
         for i in ids
     ]
     # A placeholder is overwritten below in this transaction; it only gives the lock a row.
-    session.execute(insert(StoryRow.__table__).on_conflict_do_nothing(), placeholders)
+    insert_rows(session, StoryRow, placeholders)
     # Locked in one order, so two stores of overlapping stories wait for each other and never
     # deadlock; the copies are read after the lock, so each store counts the other's copies.
     session.execute(
@@ -77,21 +78,19 @@ def _pointers(copies: list[Any], original: str) -> list[dict[str, Any]]:
     return changed
 
 
-def refresh_stories(session: Session, story_ids: Iterable[str], insert: Any) -> None:
+def refresh_stories(session: Session, story_ids: Iterable[str]) -> None:
     """Upsert the stories of these ids and point their copies at the original (idempotent)."""
     ids = sorted(set(story_ids))
     if not ids:
         return
-    _lock_stories(session, ids, insert)
+    _lock_stories(session, ids)
     copies = _copies_by_story(session, ids)
     if empty := set(ids) - copies.keys():  # only when called for a story with no stored copy
         session.execute(delete(StoryRow).where(StoryRow.id.in_(empty), StoryRow.copies == 0))
     stories = [story_values(story_id, rows) for story_id, rows in copies.items()]
     if not stories:
         return
-    stmt = insert(StoryRow.__table__)
-    updates = {c: stmt.excluded[c] for c in stories[0] if c != "id"}
-    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=updates), stories)
+    insert_rows(session, StoryRow, stories, update_on="id")
     pointers = [p for s in stories for p in _pointers(copies[s["id"]], s["original_id"])]
     if pointers:  # usually none: the first claimed copy, already the original, stays it
         session.execute(update(ArticleRow), pointers)

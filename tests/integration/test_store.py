@@ -1,7 +1,7 @@
 """The store stage against real SQLite and PostgreSQL databases."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -93,3 +93,40 @@ def test_store_many_keeps_the_last_copy_of_a_repeated_item(
 def test_migrations_upgrade_twice_is_a_no_op(database_url: str) -> None:
     upgrade(database_url)
     assert _counts(database_url) == (0, 0)
+
+
+def test_store_keeps_the_first_stored_at_and_writes_every_label_field(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        store(_record(topics=1), session)
+    with sessions() as session:
+        first = session.get_one(ArticleRow, "a1").stored_at
+    with sessions.begin() as session:
+        store(_record(title="again", topics=1), session)
+    with sessions() as session:
+        assert session.get_one(ArticleRow, "a1").stored_at == first
+        labels = {(r.kind, r.code): r for r in session.scalars(select(LabelRow))}
+    russia = labels[("country", "RU")]
+    assert (russia.article_id, russia.name, russia.score, russia.model) == (
+        "a1", "Russia", 0.9, "test-1",
+    )  # fmt: skip
+    assert labels[("topic", "medtop:10000000")].name == "t0"
+
+
+def test_store_writes_awkward_text_and_zones_unchanged(sessions: sessionmaker[Session]) -> None:
+    record = _record()
+    text = 'He said "no" \\ then left.\nZürich, 東京 🎉\t{"json": [1]}'
+    published = datetime(2025, 4, 22, 14, 44, 1, 123456, tzinfo=timezone(timedelta(hours=5.5)))
+    article = record.article.model_copy(
+        update={"text": text, "authors": ['Ann "A" Lee', "Bo\\b"], "published_at": published}
+    )
+    with sessions.begin() as session:
+        store(record.model_copy(update={"article": article}), session)
+    with sessions() as session:
+        row = session.get_one(ArticleRow, "a1")
+    assert (row.text, row.authors) == (text, ['Ann "A" Lee', "Bo\\b"])
+    stored = row.published_at
+    assert stored is not None
+    # PostgreSQL keeps the instant; SQLite (SQLAlchemy's DateTime there) the wall time only.
+    assert stored == (published if stored.tzinfo else published.replace(tzinfo=None))

@@ -1,0 +1,67 @@
+"""Many rows in one INSERT … ON CONFLICT: a JSON document on PostgreSQL, executemany on SQLite."""
+
+import functools
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import JSON, Table, Text, bindparam, column, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from pipeline.models import Base
+
+
+def insert_rows(
+    session: Session,
+    model: type[Base],
+    rows: Sequence[dict[str, Any]],
+    update_on: str | None = None,
+    keep: tuple[str, ...] = (),
+) -> None:
+    """Insert rows of one shape; a conflict on `update_on` updates all but `keep`, else skips."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    stmt = _statement(dialect, model, tuple(rows[0]), update_on, keep)
+    if dialect == "postgresql":
+        session.execute(stmt, {"rows": json.dumps(rows, default=_timestamp)})
+    else:  # sqlite3's executemany runs in C with one prepared statement
+        session.execute(stmt, list(rows))
+
+
+@functools.cache
+def _statement(
+    dialect: str,
+    model: type[Base],
+    columns: tuple[str, ...],
+    update_on: str | None,
+    keep: tuple[str, ...],
+) -> Any:
+    """The dialect's upsert of these columns, built once."""
+    table = cast(Table, model.__table__)  # the Core table: an ORM insert takes another path
+    if dialect == "postgresql":
+        # psycopg sends an executemany as one INSERT per row (pipelined, but each one parsed
+        # and run alone, its parameters adapted in Python); the batch as one JSON document
+        # read by json_to_recordset() is one statement and one C-encoded parameter.
+        shape = [column(c, table.c[c].type) for c in columns]
+        document = bindparam("rows", type_=Text).cast(JSON)
+        source = func.json_to_recordset(document).table_valued(*shape)
+        rows = source.render_derived(with_types=True)
+        stmt: Any = postgresql.insert(table).from_select(columns, select(*rows.c))
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table)
+    else:
+        raise ValueError(f"unsupported database dialect: {dialect}")
+    if update_on is None:
+        return stmt.on_conflict_do_nothing()
+    updates = {c: stmt.excluded[c] for c in columns if c != update_on and c not in keep}
+    return stmt.on_conflict_do_update(index_elements=[update_on], set_=updates)
+
+
+def _timestamp(value: object) -> str:
+    """Datetimes in the document as ISO 8601, which PostgreSQL reads with their zone."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
