@@ -19,7 +19,7 @@ from pipeline.records import (
 from pipeline.store import store_committed
 from workers import flow
 from workers.app import app
-from workers.base import StageTask
+from workers.base import OUTAGES, StageTask
 from workers.dedup_index import RedisDedupIndex
 from workers.politeness import HostBusy, defer_countdown, polite_fetch
 from workers.polling import POLL_BATCH_TASK, batch_states, poll_feed, send_poll_batch
@@ -151,13 +151,21 @@ def _entry_to_fetch(entry: FeedEntry) -> None:
 def poll_batch_task(self: StageTask, feed_ids: list[int], poll_id: str) -> None:
     """Poll a batch of due feeds one after another, each with its own lock and outcome."""
     states = batch_states(feed_ids)
+    failure: Exception | None = None
     for feed_id in feed_ids:
 
         def work(feed_id: int = feed_id) -> None:
             owner = f"{self.request.id or poll_id}:{feed_id}"
             poll_feed(feed_id, owner, _entry_to_fetch, states.get(feed_id))
 
-        self.run_stage(poll_key(feed_id, poll_id), None, work)
+        try:
+            self.run_stage(poll_key(feed_id, poll_id), None, work)
+        except OUTAGES:
+            raise  # the batch's message goes back (StageTask.__call__)
+        except Exception as exc:  # counted and logged by run_stage: the other feeds still go
+            failure = failure or exc
+    if failure is not None:
+        raise failure  # after the batch, so that Flower still shows it
 
 
 @app.task(name=flow.DISPATCH_TASK)

@@ -142,3 +142,22 @@ def test_a_retry_that_cannot_be_sent_puts_the_message_back(
     with pytest.raises(BrokerUnavailable):
         _run(tasks.store_task, ITEM, RUN)
     assert Stats(resources().redis).read(RUN).in_flight() == 1
+
+
+def test_a_bug_in_one_feed_of_a_poll_batch_leaves_the_others_their_outcomes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def poll(feed_id: int, *_: Any) -> int:
+        if feed_id == 1:
+            raise RuntimeError("a bug in one feed's poll")
+        return 0
+
+    monkeypatch.setattr(tasks, "poll_feed", poll)
+    stats = Stats(resources().redis)
+    for feed_id in (1, 2, 3):
+        stats.entered("poll", poll_key(feed_id, "b1"), None)
+    with pytest.raises(RuntimeError):  # raised after the batch, so Flower still shows it
+        _run(tasks.poll_batch_task, [1, 2, 3], "b1")
+    counts = stats.read()
+    assert (counts.get("poll", "error"), counts.get("poll", "out")) == (1, 2)
+    assert counts.in_flight() == 0
