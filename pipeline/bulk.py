@@ -26,9 +26,9 @@ def insert_rows(
     dialect = session.get_bind().dialect.name
     stmt = _statement(dialect, model, tuple(rows[0]), update_on, keep)
     if dialect == "postgresql":
-        session.execute(stmt, {"rows": json.dumps(rows, default=_timestamp)})
+        session.connection().execute(stmt, {"rows": json.dumps(rows, default=_timestamp)})
     else:  # sqlite3's executemany runs in C with one prepared statement
-        session.execute(stmt, list(rows))
+        session.connection().execute(stmt, list(rows))
 
 
 @functools.cache

@@ -3,19 +3,33 @@
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import BindParameter, Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.bulk import insert_rows
 from pipeline.models import ArticleRow
 from pipeline.story_models import StoryRow
 
-_COLUMNS = (ArticleRow.story_id, ArticleRow.id, ArticleRow.url, ArticleRow.site_name,
-            ArticleRow.agency, ArticleRow.title, ArticleRow.stored_at,
-            ArticleRow.duplicate_of)  # fmt: skip
+# Core statements built once: the store runs them for every article, and building, keying and
+# running an ORM statement through the session cost more client CPU than the database's work.
+_articles, _stories = cast(Table, ArticleRow.__table__), cast(Table, StoryRow.__table__)
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_LOCK = (
+    select(_stories.c.id).where(_stories.c.id.in_(_IDS)).order_by(_stories.c.id).with_for_update()
+)
+_COPIES = select(
+    *(_articles.c[c] for c in ("story_id", "id", "url", "site_name", "agency", "title",
+                               "stored_at", "duplicate_of"))
+).where(_articles.c.story_id.in_(_IDS))  # fmt: skip
+_UNUSED_PLACEHOLDERS = delete(_stories).where(_stories.c.id.in_(_IDS), _stories.c.copies == 0)
+_POINT = (
+    update(_articles)
+    .where(_articles.c.id == bindparam("copy"))
+    .values(duplicate_of=bindparam("original"))
+)
 
 
 def outlet(site_name: str | None, url: str) -> str:
@@ -55,15 +69,13 @@ def _lock_stories(session: Session, ids: list[str]) -> None:
     insert_rows(session, StoryRow, placeholders)
     # Locked in one order, so two stores of overlapping stories wait for each other and never
     # deadlock; the copies are read after the lock, so each store counts the other's copies.
-    session.execute(
-        select(StoryRow.id).where(StoryRow.id.in_(ids)).order_by(StoryRow.id).with_for_update()
-    )
+    session.connection().execute(_LOCK, {"ids": ids})
 
 
 def _copies_by_story(session: Session, ids: list[str]) -> dict[str, list[Any]]:
     """Every stored copy of these stories, in one query."""
     copies: dict[str, list[Any]] = defaultdict(list)
-    for row in session.execute(select(*_COLUMNS).where(ArticleRow.story_id.in_(ids))):
+    for row in session.connection().execute(_COPIES, {"ids": ids}):
         copies[row.story_id].append(row)
     return copies
 
@@ -74,7 +86,7 @@ def _pointers(copies: list[Any], original: str) -> list[dict[str, Any]]:
     for copy in copies:
         wanted = None if copy.id == original else original
         if copy.duplicate_of != wanted:
-            changed.append({"id": copy.id, "duplicate_of": wanted})
+            changed.append({"copy": copy.id, "original": wanted})
     return changed
 
 
@@ -86,11 +98,11 @@ def refresh_stories(session: Session, story_ids: Iterable[str]) -> None:
     _lock_stories(session, ids)
     copies = _copies_by_story(session, ids)
     if empty := set(ids) - copies.keys():  # only when called for a story with no stored copy
-        session.execute(delete(StoryRow).where(StoryRow.id.in_(empty), StoryRow.copies == 0))
+        session.connection().execute(_UNUSED_PLACEHOLDERS, {"ids": sorted(empty)})
     stories = [story_values(story_id, rows) for story_id, rows in copies.items()]
     if not stories:
         return
     insert_rows(session, StoryRow, stories, update_on="id")
     pointers = [p for s in stories for p in _pointers(copies[s["id"]], s["original_id"])]
     if pointers:  # usually none: the first claimed copy, already the original, stays it
-        session.execute(update(ArticleRow), pointers)
+        session.connection().execute(_POINT, pointers)
