@@ -28,7 +28,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_queues": [Queue(name) for name in flow.QUEUES],
         "task_default_queue": "poll",
         "task_routes": flow.routes(),
-        "task_send_sent_event": True,
+        # Flower learns a task's name, arguments and state from the worker's events.
+        "task_send_sent_event": settings.task_sent_events,
         "worker_send_task_events": True,
         "worker_hijack_root_logger": False,
         "worker_max_tasks_per_child": settings.worker_max_tasks_per_child or None,

@@ -68,8 +68,10 @@ def test_flower_lists_each_stage_task_by_name_and_state_behind_basic_auth(
     redis_client: redis.Redis, redis_service: str, tmp_path: Path
 ) -> None:
     env = wire_env(redis_service, f"sqlite:///{tmp_path / 'wire.db'}", tmp_path / "var")
+    # "Sent" events on: Flower then shows each task's queue (routing key) as well.
     env.update(FLOWER_BASIC_AUTH=CREDENTIALS, WIRE_FUSE_CPU_STAGES="false",
-               WIRE_FETCH_HOST_RATE="0", WIRE_MIN_WORDS="20")  # fmt: skip
+               WIRE_FETCH_HOST_RATE="0", WIRE_MIN_WORDS="20",
+               WIRE_TASK_SENT_EVENTS="true")  # fmt: skip
     wire = Wire(env, tmp_path)
     with (
         serve(NewsSite(feeds=1, per_feed=3, poison={})) as site,
