@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     # The store stage rides out a database outage: 15 capped backoffs average about 10 minutes.
     store_retry_max: int = Field(default=15, ge=0, le=50)
     visibility_timeout: int = Field(default=3_600, ge=60)
+    # The reconciler re-sends an item that entered a stage this long ago with no outcome and no
+    # message anywhere (the broker lost it); unset: the visibility timeout plus the backoff cap,
+    # past which no live worker can still hold the item's message.
+    reconcile_after: int | None = Field(default=None, ge=1)
+    reconcile_interval: float = Field(default=300.0, gt=0)  # seconds between reconciler passes
     # Prefork children are replaced after this many tasks or past this resident size (KiB), so
     # a leak in a parser cannot grow a CPU worker without bound; 0 turns a limit off.
     worker_max_tasks_per_child: int = Field(default=1_000, ge=0)
@@ -130,6 +135,11 @@ class Settings(BaseSettings):
             max_interval=self.poll_max_interval_seconds,
             failure_max_interval=self.poll_failure_max_interval_seconds,
         )
+
+    @property
+    def reconcile_after_seconds(self) -> int:
+        """Age (seconds) past which an in-flight item without a message is sent again."""
+        return self.reconcile_after or self.visibility_timeout + self.retry_backoff_max
 
     @property
     def database_url_resolved(self) -> str:

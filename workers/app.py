@@ -40,7 +40,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "schedule": settings.beat_tick_seconds,
                 # A tick older than the next one is useless: let it expire instead of piling up.
                 "options": {"expires": settings.beat_tick_seconds},
-            }
+            },
+            "reconcile-lost-messages": {
+                "task": flow.RECONCILE_TASK,
+                "schedule": settings.reconcile_interval,
+                "options": {"expires": settings.reconcile_interval},
+            },
         },
         "timezone": "UTC",
     }

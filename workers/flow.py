@@ -14,6 +14,8 @@ NEXT: Final[dict[str, str | None]] = {
 }
 # The beat's dispatcher is light and rides the poll queue.
 DISPATCH_TASK: Final = "wire.dispatch_due"
+# So does the reconciler, which re-sends items whose message the broker lost.
+RECONCILE_TASK: Final = "wire.reconcile"
 # The CPU stages share a resource profile: with WIRE_FUSE_CPU_STAGES one task runs them in this
 # order for one item on one worker (each still its own function with its own outcome), saving
 # the broker and item-store round trips between them. It rides the first one's queue.
@@ -30,6 +32,7 @@ def routes() -> dict[str, dict[str, str]]:
     """Celery task routes: each stage on its own queue."""
     table = {task_name(stage): {"queue": stage} for stage in STAGES}
     table[DISPATCH_TASK] = {"queue": "poll"}
+    table[RECONCILE_TASK] = {"queue": "poll"}
     table[FUSED_TASK] = {"queue": FUSED_STAGES[0]}
     return table
 

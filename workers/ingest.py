@@ -4,6 +4,7 @@ import logging
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -13,6 +14,7 @@ from pipeline import registry
 from pipeline.feedlists import read_feed_list
 from workers import fleet, flow
 from workers.app import app
+from workers.reconcile import every, reconcile
 from workers.resources import resources
 from workers.send import send_poll
 from workers.stats import OUTCOMES, Counts, Stats
@@ -51,11 +53,14 @@ def feeds_for_run(settings: Settings, feeds_file: Path | None) -> list[int]:
         return ids
 
 
-def wait_until_done(stats: Stats, run_id: str, timeout: float) -> bool:
+def wait_until_done(
+    stats: Stats, run_id: str, timeout: float, during: Callable[[], None] = lambda: None
+) -> bool:
     """Wait until every item sent in this run has an outcome in every stage it entered."""
     deadline = time.monotonic() + timeout
     last_report = 0.0
     while time.monotonic() < deadline:
+        during()
         counts = stats.read(run_id)
         if counts.in_flight() <= 0:
             return True
@@ -82,8 +87,17 @@ def run_once(
         send_poll(app, feed_id, run_id, run_id)
     argvs = fleet.local_worker_argvs() if local_workers else []
     log_file = (settings.var_dir / "logs" / f"ingest-{run_id}.log").resolve()
+    # This run has no beat: it reconciles itself, so a message the broker lost ends the run late
+    # (after WIRE_RECONCILE_AFTER), not never.
+    res = resources()
+    reconciler = every(
+        settings.reconcile_interval,
+        lambda: reconcile(
+            app, res.redis, settings.reconcile_after_seconds, fused=settings.fuse_cpu_stages
+        ),
+    )
     with fleet.processes(argvs, log_file=log_file, env=env):
-        finished = wait_until_done(stats, run_id, timeout)
+        finished = wait_until_done(stats, run_id, timeout, reconciler)
     return RunResult(
         run_id, stats.read(run_id), stats.reasons(run_id), finished, time.monotonic() - started
     )

@@ -6,6 +6,9 @@ import redis
 
 GLOBAL = "wire:stats"
 REASONS = "wire:stats:reasons"
+#: Sorted set of '<stage>|<run or ->|<item>' entered and without an outcome, scored by entry time
+#: (Redis's clock): what the reconciler looks through for items whose message the broker lost.
+INFLIGHT = "wire:inflight"
 OUTCOMES = ("out", "dropped", "failed", "error")
 # A guard must outlive any redelivery (the visibility timeout) and retry schedule of its item,
 # hours at most; a day is ample, and guards are most of Redis's keys (about 12 per article).
@@ -17,8 +20,15 @@ CPU_FIELD = "cpu_us"
 # Count once per (stage, item, run, event): a redelivered message must not count twice.
 # ARGV[5]/ARGV[6]: the stage's CPU microseconds for this item and their field, added in the same
 # call so timing costs no extra round trip (and a redelivery does not add its time twice).
+# ARGV[7]/ARGV[8]: the item's in-flight member, added on entry ('1') and removed on its outcome.
+# TIME before writes is allowed: scripts are replicated by their effects (Redis 5 and later).
 _COUNT_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  if ARGV[8] == '1' then
+    redis.call('ZADD', KEYS[5], redis.call('TIME')[1], ARGV[7])
+  else
+    redis.call('ZREM', KEYS[5], ARGV[7])
+  end
   redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
   if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[3], ARGV[3], 1) end
   if KEYS[4] ~= '' then
@@ -45,6 +55,17 @@ def run_key(run_id: str) -> str:
     return f"wire:run:{run_id}:stats"
 
 
+def inflight_member(stage: str, run_id: str | None, item: str) -> str:
+    """The item's member of the in-flight set (the item last: it may hold any character)."""
+    return f"{stage}|{run_id or '-'}|{item}"
+
+
+def parse_member(member: bytes | str) -> tuple[str, str | None, str]:
+    """Stage, run (None for none) and item of an in-flight member."""
+    stage, run, item = _text(member).split("|", 2)
+    return stage, (None if run == "-" else run), item
+
+
 class Stats:
     """Counters of items in and out of each stage, fleet-wide and per run."""
 
@@ -58,11 +79,11 @@ class Stats:
         # One guard for every outcome: an item leaves a stage once, whichever way.
         kind = "in" if event == "in" else "outcome"
         guard = f"wire:once:{stage}:{kind}:{run_id or '-'}:{item}"
-        keys = [guard, GLOBAL, REASONS, run_key(run_id) if run_id else ""]
+        keys = [guard, GLOBAL, REASONS, run_key(run_id) if run_id else "", INFLIGHT]
         field = f"{stage}:{event}"
         reason_field = f"r:{stage}:{event}:{reason}" if reason else ""
         args: list[str | int] = [GUARD_TTL, field, reason_field, RUN_TTL, round(cpu * 1e6)]
-        args.append(f"{stage}:{CPU_FIELD}")
+        args += [f"{stage}:{CPU_FIELD}", inflight_member(stage, run_id, item), int(kind == "in")]
         return bool(self._count(keys=keys, args=args))
 
     def entered(self, stage: str, item: str, run_id: str | None) -> bool:

@@ -27,6 +27,7 @@ from workers.base import OUTAGES, StageTask
 from workers.dedup_index import RedisDedupIndex
 from workers.politeness import HostBusy, defer_countdown, polite_fetch
 from workers.polling import POLL_BATCH_TASK, batch_states, poll_feed, send_poll_batch
+from workers.reconcile import reconcile
 from workers.resources import reset, resources
 from workers.send import poll_key, send
 
@@ -193,3 +194,11 @@ def dispatch_due() -> int:
         sent += len(due)
         if len(due) < DISPATCH_BATCH:
             return sent
+
+
+@app.task(name=flow.RECONCILE_TASK)
+def reconcile_task() -> int:
+    """Beat's reconciler tick: send again the items whose message the broker lost."""
+    res = resources()
+    after, fused = res.settings.reconcile_after_seconds, res.settings.fuse_cpu_stages
+    return reconcile(app, res.redis, after, fused=fused)
