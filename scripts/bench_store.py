@@ -5,6 +5,10 @@ copies of one corpus page in one story (as the pipeline's dedup places them), wr
 `store_many` (the store stage's upsert, story rows included) in one transaction per batch, on a
 fresh SQLite file and on a private PostgreSQL database created and dropped here. The same rows
 are also written with the story refresh left out, so its share of the cost is visible.
+
+Beside rows/s (wall clock, which this shared machine's load moves a lot) it gives the CPU per row
+of this process and, when PostgreSQL runs on this machine, of its backend process (read from
+/proc), the steadier figures. Run alone: `.venv/bin/python scripts/bench_store.py [rows]`.
 """
 
 import os
@@ -48,23 +52,41 @@ def records(articles: list[Article], count: int) -> list[StoredArticle]:
     return out
 
 
-def rows_per_second(url: str, rows: list[StoredArticle], batch: int) -> float:
-    """Rows stored per second in batches of `batch`, one transaction each."""
+def backend_cpu_seconds(pid: int | None) -> float:
+    """CPU seconds of a local PostgreSQL backend process (0 when it is not on this machine)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rows_per_second(url: str, rows: list[StoredArticle], batch: int) -> dict[str, float]:
+    """Rows stored per second in batches of `batch`, one transaction each, and CPU ms per row."""
     engine = make_engine(url)
     sessions = session_factory(engine)
     try:
+        with sessions() as session:  # the pool's one connection, reused by every batch
+            pid = session.scalar(text("SELECT pg_backend_pid()")) if "postgres" in url else None
+        server, cpu = backend_cpu_seconds(pid), time.process_time()
         started = time.perf_counter()
         for first in range(0, len(rows), batch):
             with sessions.begin() as session:
                 pipeline.store.store_many(rows[first : first + batch], session)
         elapsed = time.perf_counter() - started
+        cpu, server = time.process_time() - cpu, backend_cpu_seconds(pid) - server
         with sessions() as session:
             stored = session.scalar(select(func.count()).select_from(ArticleRow)) or 0
     finally:
         engine.dispose()
     if stored < len(rows):
         raise RuntimeError(f"only {stored} of {len(rows)} rows were stored")
-    return len(rows) / elapsed
+    per_row = 1000 / len(rows)
+    return {
+        "rows_per_second": round(len(rows) / elapsed, 1),
+        "client_cpu_ms_per_row": round(cpu * per_row, 3),
+        "server_cpu_ms_per_row": round(server * per_row, 3),
+    }
 
 
 @contextmanager
@@ -107,18 +129,29 @@ def without_story_refresh() -> Iterator[None]:
 def measure(articles: list[Article], count: int, batches: tuple[int, ...]) -> dict[str, object]:
     """Rows/s per database and batch size; a database that cannot be reached says why."""
     rows = records(articles, count)
-    result: dict[str, object] = {"rows": count}
+    result: dict[str, object] = {"rows": count, "load_average": os.getloadavg()[0]}
     for name, database in (("sqlite", sqlite_db), ("postgresql", postgres_db)):
-        figures: dict[str, float] = {}
+        figures: dict[str, dict[str, float]] = {}
         try:
             for batch in batches:
                 with database() as url:
-                    figures[f"batch_{batch}"] = round(rows_per_second(url, rows, batch), 1)
+                    figures[f"batch_{batch}"] = rows_per_second(url, rows, batch)
                 with database() as url, without_story_refresh():
-                    rate = rows_per_second(url, rows, batch)
-                    figures[f"batch_{batch}_no_stories"] = round(rate, 1)
+                    figures[f"batch_{batch}_no_stories"] = rows_per_second(url, rows, batch)
         except Exception as exc:  # a missing server is reported, not fatal
             result[name] = {"skipped": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"}
             continue
         result[name] = figures
     return result
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    import bench_pages
+    import bench_pipeline
+
+    _, corpus = bench_pipeline.usable(bench_pages.page_files())
+    wanted = int(sys.argv[1]) if len(sys.argv) > 1 else bench_pipeline.DB_ROWS_MAX
+    print(json.dumps(measure(corpus, wanted, (1, 100)), indent=2))
