@@ -12,6 +12,7 @@ from pipeline.db import make_engine, session_factory
 from pipeline.models import ArticleRow
 from pipeline.records import Article, Classification, DedupVerdict, StoredArticle
 from pipeline.store import store, store_many
+from pipeline.stories import refresh_stories
 from pipeline.story_models import StoryRow
 
 
@@ -177,3 +178,12 @@ def test_concurrent_batches_of_shared_stories_in_opposite_orders_count_every_cop
             thread.join(60)
     assert errors == []
     assert [_story(sessions, s).copies for s in stories] == [20] * 20
+
+
+def test_refreshing_a_story_without_copies_leaves_no_row(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        store(_record("s1", "one"), session)
+        refresh_stories(session, ["s1", "gone"])
+    with sessions() as session:
+        assert session.get(StoryRow, "gone") is None
+    assert _story(sessions).copies == 1
