@@ -16,7 +16,7 @@ from pipeline.records import FetchedPage
 from tests.conftest import FIXTURES
 from tests.fleet_env import fleet_env  # noqa: F401 - a fixture
 from workers import flow, fused
-from workers.app import create_app
+from workers.app import celery_config, create_app
 from workers.reconcile import UNACKED, message_items, reconcile
 from workers.resources import resources
 from workers.send import poll_key
@@ -126,3 +126,18 @@ def test_a_poll_batch_message_names_each_of_its_feeds() -> None:
     body = base64.b64encode(json.dumps([[[3, 4], "p9"], {}, {}]).encode()).decode()
     assert message_items({"body": body}) == [poll_key(3, "p9"), poll_key(4, "p9")]
     assert message_items({"body": "not base64 json"}) == []
+
+
+def test_by_default_an_item_is_sent_again_only_once_no_live_worker_can_hold_its_message() -> None:
+    settings = get_settings()
+    assert settings.reconcile_after is None
+    held = settings.visibility_timeout + settings.retry_backoff_max
+    assert settings.reconcile_after_seconds == held
+    assert settings.model_copy(update={"reconcile_after": 60}).reconcile_after_seconds == 60
+
+
+def test_beat_runs_the_reconciler_on_the_poll_queue_every_interval() -> None:
+    settings = get_settings().model_copy(update={"reconcile_interval": 42.0})
+    entry = celery_config(settings)["beat_schedule"]["reconcile-lost-messages"]
+    assert (entry["task"], entry["schedule"]) == (flow.RECONCILE_TASK, 42.0)
+    assert flow.routes()[flow.RECONCILE_TASK] == {"queue": "poll"}
