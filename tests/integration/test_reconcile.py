@@ -3,6 +3,7 @@ one whose message is queued or held unacked is left alone."""
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from tests.conftest import FIXTURES
 from tests.fleet_env import fleet_env  # noqa: F401 - a fixture
 from workers import flow, fused
 from workers.app import celery_config, create_app
-from workers.reconcile import UNACKED, message_items, reconcile
+from workers.reconcile import UNACKED, every, message_items, reconcile
 from workers.resources import resources
 from workers.send import poll_key
 from workers.stats import GLOBAL, INFLIGHT, Stats
@@ -141,3 +142,14 @@ def test_beat_runs_the_reconciler_on_the_poll_queue_every_interval() -> None:
     entry = celery_config(settings)["beat_schedule"]["reconcile-lost-messages"]
     assert (entry["task"], entry["schedule"]) == (flow.RECONCILE_TASK, 42.0)
     assert flow.routes()[flow.RECONCILE_TASK] == {"queue": "poll"}
+
+
+def test_the_reconciler_of_a_waiting_loop_runs_at_most_once_per_interval() -> None:
+    calls: list[float] = []
+    tick = every(0.2, lambda: calls.append(time.monotonic()))
+    tick()
+    assert calls == []  # the first pass comes an interval after the start
+    time.sleep(0.25)
+    tick()
+    tick()
+    assert len(calls) == 1
