@@ -7,6 +7,7 @@ published.
 
 import re
 import unicodedata
+from itertools import islice
 
 from pipeline.boilerplate import is_boilerplate
 from pipeline.wire_facts import remove_credit_lines
@@ -73,6 +74,12 @@ def join(paragraphs: list[str]) -> str:
 def count_words(text: str) -> int:
     """Count words: white-space separated tokens, each CJK ideograph or kana counting as one."""
     return len(WORD.findall(text))
+
+
+def has_words(text: str, least: int) -> bool:
+    """Tell whether a text has at least `least` words (counted as `count_words` does)."""
+    # Stops at the `least`-th word instead of listing a whole article's words.
+    return least <= 0 or next(islice(WORD.finditer(text), least - 1, None), None) is not None
 
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"

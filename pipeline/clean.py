@@ -22,6 +22,7 @@ from pipeline.body_text import (
     drop_chrome,
     drop_credits,
     drop_title,
+    has_words,
     join,
     normalise,
     printed_tags,
@@ -96,7 +97,7 @@ def _extract_document(tree: HtmlElement, url: str | None) -> Document | None:
     # on 55 dated eval pages, and `clean` prefers the feed's date over a bare guessed day.
     dates = set_date_params(extensive=True)  # per call: it caps dates at today
     document = _bare(tree, url, dates, favor_precision=True)
-    if document is not None and _words(document) >= FALLBACK_WORDS:
+    if document is not None and has_words(document.text or "", FALLBACK_WORDS):
         document.text = _with_inner_lines(tree, url, document.text or "")
         return document
     # Short precision output: the default mode's fuller text scored better (see decisions.md).

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from pipeline.wire_facts import may_credit
@@ -31,7 +32,11 @@ LANG_KEYS = ("og:locale", "content-language", "language", "dc.language", "inlang
 LANG = re.compile(r"^([A-Za-z]{2})(?:$|[-_])")
 JSON_LD_XPATH = '//script[@type="application/ld+json"]/text()'
 ITEMPROP_XPATH = '//*[@itemprop="datePublished" or @itemprop="dateModified"]'
-VISIBLE_TEXT_XPATH = "//body//text()[not(ancestor::script) and not(ancestor::style)]"
+# Script and style hold raw text only (no child elements), so a text's parent is enough to test;
+# plain strings (not lxml's "smart" ones) need no element proxy each.
+VISIBLE_TEXT_XPATH = etree.XPath(
+    "//body//text()[not(parent::script) and not(parent::style)]", smart_strings=False
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def _visible_text(tree: HtmlElement) -> str:
     # included) is a superset found in C, so most pages skip the slow XPath walk.
     if not may_credit(tree.text_content()):
         return ""
-    return " ".join(str(chunk) for chunk in tree.xpath(VISIBLE_TEXT_XPATH))
+    return " ".join(VISIBLE_TEXT_XPATH(tree))
 
 
 def parse_timestamp(candidates: list[str]) -> datetime | None:

@@ -26,12 +26,13 @@ def readmit_inner_lines(precise: str, default: str) -> str:
         _key(line): index for index, line in reversed(list(enumerate(default.splitlines())))
     }
     default_lines = default.splitlines()
+    seen = {_key(line) for line in kept}  # once per page, not once per gap
     merged: list[str] = []
     previous: int | None = None
     for line in kept:
         at = position.get(_key(line))
         if at is not None and previous is not None and at > previous + 1:
-            merged.extend(_admissible(default_lines[previous + 1 : at], kept))
+            merged.extend(_admissible(default_lines[previous + 1 : at], seen))
         merged.append(line)
         previous = at if at is not None else previous
     return "\n".join(merged)
@@ -67,7 +68,7 @@ def article_subtree(tree: HtmlElement, precise: str) -> HtmlElement | None:
     lines = [_key(line) for line in precise.splitlines() if line.strip()]
     if len(lines) < 2:
         return None
-    first, last = _element_of(tree, lines[0]), _element_of(tree, lines[-1])
+    first, last = _elements_of(tree, lines[0], lines[-1])
     if first is None or last is None:
         return None
     ancestors = set(first.iterancestors())
@@ -89,9 +90,25 @@ def _element_of(tree: HtmlElement, line: str) -> HtmlElement | None:
     return None
 
 
-def _admissible(lines: list[str], kept: list[str]) -> list[str]:
+def _elements_of(
+    tree: HtmlElement, first: str, last: str
+) -> tuple[HtmlElement | None, HtmlElement | None]:
+    """The first block elements whose texts start with these two lines, in one walk."""
+    # One walk instead of two: each element's text is built and collapsed once.
+    heads = (first[:KEY_CHARS], last[:KEY_CHARS])
+    found: list[HtmlElement | None] = [None, None]
+    for element in tree.iter(*BLOCK_TAGS):
+        text = _key(element.text_content())
+        for index, head in enumerate(heads):
+            if found[index] is None and text.startswith(head):
+                found[index] = element
+        if found[0] is not None and found[1] is not None:
+            break
+    return found[0], found[1]
+
+
+def _admissible(lines: list[str], seen: set[str]) -> list[str]:
     """Lines worth taking back: not empty and not already kept (chrome lines go later)."""
-    seen = {_key(line) for line in kept}
     return [line for line in lines if line.strip() and _key(line) not in seen]
 
 

@@ -10,7 +10,7 @@ from trafilatura.settings import Document
 
 import pipeline.clean
 from pipeline.authors import split_authors
-from pipeline.body_text import printed_tags
+from pipeline.body_text import count_words, has_words, printed_tags
 from pipeline.boilerplate import is_boilerplate
 from pipeline.clean import extract
 from pipeline.page_meta import published_date
@@ -170,3 +170,13 @@ def test_same_class_containers_elsewhere_on_the_page_are_not_appended() -> None:
     article = extract(_chunked_page(), None, CleanLimits(min_words=10))
     assert "Later chunk" not in article.text
     assert article.text.startswith("The central bank")
+
+
+def test_has_words_agrees_with_count_words_at_the_threshold() -> None:
+    text = "Tokyo 東京都 is large.\n  Second line"  # 東京都 counts as three words
+    total = count_words(text)
+    assert total == 8
+    assert has_words(text, total)
+    assert not has_words(text, total + 1)
+    assert has_words("", 0)
+    assert not has_words("", 1)
