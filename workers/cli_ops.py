@@ -81,9 +81,10 @@ def _print_fleet() -> None:
     print(f"workers: {len(workers)} live {' '.join(workers)}")
     depths = "  ".join(f"{q}={n}" for q, n in _queue_depths().items())
     print(f"queues:  {depths}  (held by workers: {redis.hlen('unacked')})")
-    print(f"{'stage':10}{'in':>8}" + "".join(f"{o:>9}" for o in OUTCOMES) + f"{'retried':>9}")
+    extra = ("retried", "reconciled")
+    print(f"{'stage':10}{'in':>8}" + "".join(f"{o:>11}" for o in (*OUTCOMES, *extra)))
     for stage in flow.STAGES:
-        cells = "".join(f"{counts.get(stage, o):>9}" for o in (*OUTCOMES, "retried"))
+        cells = "".join(f"{counts.get(stage, o):>11}" for o in (*OUTCOMES, *extra))
         print(f"{stage:10}{counts.get(stage, 'in'):>8}{cells}")
     top = sorted(reasons.items(), key=lambda kv: -kv[1])[:8]
     if top:

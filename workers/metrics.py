@@ -25,7 +25,8 @@ from workers.cli_fleet import prepare
 from workers.resources import resources
 from workers.stats import OUTCOMES, Stats
 
-EVENTS = ("in", *OUTCOMES, "retried")
+# "reconciled": items sent into a stage again after the broker lost their message.
+EVENTS = ("in", *OUTCOMES, "retried", "reconciled")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ def stage_metrics(client: redis.Redis) -> Iterator[Metric]:
     stats = Stats(client)
     counts = stats.read()
     items = CounterMetricFamily(
-        "wire_stage_items", "Items by stage and event (in, out, dropped, failed, error, retried)",
+        "wire_stage_items",
+        "Items by stage and event (in, out, dropped, failed, error, retried, reconciled)",
         labels=["stage", "event"],
     )  # fmt: skip
     for stage in flow.STAGES:

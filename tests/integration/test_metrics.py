@@ -22,6 +22,7 @@ def test_exporter_reports_stage_counters_reasons_queues_and_dead_letters(
     stats.outcome("fetch", "a", "run", "out")
     stats.outcome("fetch", "b", "run", "dropped", "http-404")
     stats.retried("fetch")
+    redis_client.hincrby("wire:stats", "fetch:reconciled", 2)
     redis_client.rpush("clean", "m1", "m2")
     with sessions.begin() as session:
         session.add(DeadLetter(stage="store", item_id="c", reason="x", attempts=3, payload={},
@@ -30,6 +31,7 @@ def test_exporter_reports_stage_counters_reasons_queues_and_dead_letters(
     assert 'wire_stage_items_total{event="in",stage="fetch"} 3.0' in text
     assert 'wire_stage_items_total{event="dropped",stage="fetch"} 1.0' in text
     assert 'wire_stage_items_total{event="retried",stage="fetch"} 1.0' in text
+    assert 'wire_stage_items_total{event="reconciled",stage="fetch"} 2.0' in text
     assert (
         'wire_stage_outcome_reasons_total{outcome="dropped",reason="http-404",stage="fetch"} 1.0'
         in text
