@@ -175,7 +175,8 @@ def table(out: dict[str, Any]) -> list[str]:
         )
     db = out["database"]
     for name in ("sqlite", "postgresql"):
-        lines.append(f"(6) {name:<11} store_many rows/s: {db[name]}  ({db['rows']} rows)")
+        cells = ", ".join(f"{k} {v['rows_per_second']}" for k, v in db[name].items())
+        lines.append(f"(6) {name:<11} store_many rows/s: {cells}  ({db['rows']} rows)")
     return lines
 
 
