@@ -25,6 +25,7 @@ from pipeline.models import ArticleRow, DeadLetter
 from workers import fleet, flow
 from workers.app import create_app
 from workers.embedded import redis_server_binary
+from workers.reconcile import every, reconcile
 from workers.send import poll_key
 from workers.stats import OUTCOMES, Stats
 
@@ -263,6 +264,19 @@ class Run:
                 return True
             time.sleep(0.5)
         return False
+
+
+def reconciler_of(run: "Run") -> Callable[[], None]:
+    """The reconciler every WIRE_RECONCILE_INTERVAL, as `wire ingest --once` runs it."""
+    settings, app = run.settings, run.app()
+
+    def reconcile_now() -> None:
+        # Redis may still be coming back: the next tick tries again.
+        with contextlib.suppress(redis.RedisError):
+            after, fused = settings.reconcile_after_seconds, settings.fuse_cpu_stages
+            reconcile(app, run.redis(), after, fused=fused)
+
+    return every(settings.reconcile_interval, reconcile_now)
 
 
 def stored_urls(database_url: str) -> list[str]:

@@ -14,6 +14,7 @@ from tests.chaos.harness import (
     Ledger,
     PersistentRedis,
     Run,
+    reconciler_of,
     running,
     stored_urls,
     worker_env,
@@ -75,8 +76,11 @@ def test_sigkill_of_whole_workers_mid_ingest_loses_and_duplicates_nothing(
     chaos_redis: PersistentRedis, tmp_path: Path
 ) -> None:
     # A killed worker's unacknowledged messages come back after the visibility timeout (60 s).
+    # A message taken off its queue but not yet recorded unacked dies with its worker: the
+    # reconciler sends such an item again (as beat or `wire ingest --once` would, sooner here).
     database, run, fleet = _setup(chaos_redis, tmp_path, WIRE_VISIBILITY_TIMEOUT="60",
-                                  WIRE_RETRY_BACKOFF_MAX="10")  # fmt: skip
+                                  WIRE_RETRY_BACKOFF_MAX="10", WIRE_RECONCILE_AFTER="70",
+                                  WIRE_RECONCILE_INTERVAL="10")  # fmt: skip
     with serve(NewsSite(feeds=4, per_feed=100, poison={})) as site, running(fleet, "io", "cpu"):
 
         def strike() -> bool:
@@ -85,9 +89,14 @@ def test_sigkill_of_whole_workers_mid_ingest_loses_and_duplicates_nothing(
             fleet.start(name)
             return True
 
-        killer = Killer(strike, every=4.0, times=6)
+        killer, reconciler = Killer(strike, every=4.0, times=6), reconciler_of(run)
+
+        def tick() -> None:
+            killer()
+            reconciler()
+
         run.send_polls(site.feed_urls())
-        assert run.wait(600, killer), f"still in flight: {run.in_flight()}"
+        assert run.wait(600, tick), f"still in flight: {run.in_flight()}"
         ledger = Ledger.count("sigkill-whole-workers", site.article_urls(),
                               stored_urls(database), time.monotonic() - killer.last)  # fmt: skip
     ledger.record()

@@ -1,8 +1,6 @@
 """Redis restarted and the database unreachable for 30 seconds, each in the middle of an ingest."""
 
-import contextlib
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,12 +14,12 @@ from tests.chaos.harness import (
     PersistentRedis,
     Run,
     TcpProxy,
+    reconciler_of,
     running,
     stored_urls,
     worker_env,
 )
 from tests.chaos.sites import NewsSite, serve
-from workers.reconcile import every, reconcile
 from workers.stats import Stats
 
 OUTAGE_SECONDS = 30
@@ -32,19 +30,6 @@ def _wait_for(check: "object", timeout: float) -> None:
     while not check():  # type: ignore[operator]
         assert time.monotonic() < deadline, "the ingest never got going"
         time.sleep(0.2)
-
-
-def _reconciler(run: Run) -> Callable[[], None]:
-    """The reconciler every WIRE_RECONCILE_INTERVAL, as `wire ingest --once` runs it."""
-    settings, app = run.settings, run.app()
-
-    def reconcile_now() -> None:
-        # Redis may still be coming back: the next tick tries again.
-        with contextlib.suppress(redis.RedisError):
-            after, fused = settings.reconcile_after_seconds, settings.fuse_cpu_stages
-            reconcile(app, run.redis(), after, fused=fused)
-
-    return every(settings.reconcile_interval, reconcile_now)
 
 
 def _lose_one_message(client: redis.Redis) -> str:
@@ -78,7 +63,7 @@ def test_redis_restart_mid_ingest_resumes_and_stores_each_article_once(
         back = time.monotonic()
         # A worker may exit on the lost connection (kombu's reconnect is not bullet-proof):
         # its supervisor starts it again, and its unacknowledged messages come back.
-        reconciler = _reconciler(run)
+        reconciler = reconciler_of(run)
 
         def tick() -> None:
             fleet.revive()
