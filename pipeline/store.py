@@ -1,6 +1,7 @@
 """The store stage: idempotent upsert of an article and its labels."""
 
 import contextlib
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from pipeline.bulk import insert_rows
 from pipeline.errors import Retryable
 from pipeline.models import ArticleRow, LabelRow
 from pipeline.records import Classification, Label, StoredArticle
-from pipeline.stories import refresh_stories
+from pipeline.stories import stored_stories, update_stories
 
 
 def article_values(record: StoredArticle) -> dict[str, Any]:
@@ -79,13 +80,23 @@ def store_many(records: list[StoredArticle], session: Session) -> int:
     # stored_at follows the input order; the rows go in id order, so that two batches lock
     # the rows they share in the same order.
     rows = sorted((article_values(r) for r in records), key=lambda row: str(row["id"]))
+    ids = [r.article.item_id for r in records]
+    # Read before the upsert: a copy stored again may have changed or moved to another story.
+    before = stored_stories(session, ids)
     # stored_at keeps the first store's time; every other column takes the newest values.
     insert_rows(session, ArticleRow, rows, update_on="id", keep=("stored_at",))
-    ids = [r.article.item_id for r in records]
-    session.connection().execute(_DELETE_LABELS, {"ids": ids})
+    if before:  # a new article has no labels yet (and the delete may scan the whole table)
+        session.connection().execute(_DELETE_LABELS, {"ids": sorted(before)})
     labels = [row for r in records for row in label_values(r.article.item_id, r.classification)]
     insert_rows(session, LabelRow, labels)
-    refresh_stories(session, [r.dedup.story_id for r in records])
+    added: dict[str, list[str]] = defaultdict(list)
+    rebuild = set(before.values())
+    for r in records:
+        if r.article.item_id in before:
+            rebuild.add(r.dedup.story_id)
+        else:
+            added[r.dedup.story_id].append(r.article.item_id)
+    update_stories(session, added, rebuild)
     return len(records)
 
 

@@ -1,12 +1,12 @@
 """Story clusters in the database: the story rows kept in step with their stored copies."""
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import BindParameter, Table, bindparam, delete, select, update
+from sqlalchemy import BindParameter, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.bulk import insert_rows
@@ -20,10 +20,26 @@ _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _LOCK = (
     select(_stories.c.id).where(_stories.c.id.in_(_IDS)).order_by(_stories.c.id).with_for_update()
 )
-_COPIES = select(
-    *(_articles.c[c] for c in ("story_id", "id", "url", "site_name", "agency", "title",
-                               "stored_at", "duplicate_of"))
-).where(_articles.c.story_id.in_(_IDS))  # fmt: skip
+_COPY = tuple(_articles.c[c] for c in ("story_id", "id", "url", "site_name", "agency", "title",
+                                       "stored_at", "duplicate_of"))  # fmt: skip
+_COPIES = select(*_COPY).where(_articles.c.story_id.in_(_IDS))
+_COPIES_BY_ID = select(*_COPY).where(_articles.c.id.in_(_IDS))
+_STORED = select(_articles.c.id, _articles.c.story_id).where(_articles.c.id.in_(_IDS))
+_COUNTS = (
+    select(_articles.c.story_id, func.count())
+    .where(_articles.c.story_id.in_(_IDS))
+    .group_by(_articles.c.story_id)
+)
+_STORY_ROWS = select(_stories).where(_stories.c.id.in_(_IDS))
+_REPOINT = (
+    update(_articles)
+    .where(
+        _articles.c.story_id == bindparam("story"),
+        _articles.c.id != bindparam("original"),
+        _articles.c.duplicate_of.is_distinct_from(bindparam("original")),
+    )
+    .values(duplicate_of=bindparam("original"))
+)
 _UNUSED_PLACEHOLDERS = delete(_stories).where(_stories.c.id.in_(_IDS), _stories.c.copies == 0)
 _POINT = (
     update(_articles)
@@ -90,12 +106,78 @@ def _pointers(copies: list[Any], original: str) -> list[dict[str, Any]]:
     return changed
 
 
+def stored_stories(session: Session, article_ids: list[str]) -> dict[str, str]:
+    """The story of each of these articles already stored (read before a store rewrites them)."""
+    rows = session.connection().execute(_STORED, {"ids": article_ids})
+    return {row.id: row.story_id for row in rows}
+
+
 def refresh_stories(session: Session, story_ids: Iterable[str]) -> None:
-    """Upsert the stories of these ids and point their copies at the original (idempotent)."""
-    ids = sorted(set(story_ids))
+    """Upsert the stories of these ids from all their copies (idempotent)."""
+    update_stories(session, {}, story_ids)
+
+
+def update_stories(
+    session: Session, added: Mapping[str, list[str]], rebuild: Iterable[str] = ()
+) -> None:
+    """Fold newly stored copies (story id -> copy ids) into their stories; rebuild the others.
+
+    A story only gaining copies is updated from its row, its original and the new copies: its
+    copies are counted (an index scan) but not read, so storing the n-th copy of a story that
+    hundreds of outlets republished reads one original, not n rows. A story whose copies changed
+    or moved (an article stored again) is rebuilt from all its copies.
+    """
+    full = set(rebuild)
+    ids = sorted(full | added.keys())
     if not ids:
         return
     _lock_stories(session, ids)
+    grown = sorted(added.keys() - full)
+    full |= _fold(session, grown, added) if grown else set()
+    if full:
+        _rebuild(session, sorted(full))
+
+
+def _fold(session: Session, ids: list[str], added: Mapping[str, list[str]]) -> set[str]:
+    """Update stories that only gained copies; return those that need a rebuild instead."""
+    conn = session.connection()
+    rows = {r.id: r for r in conn.execute(_STORY_ROWS, {"ids": ids})}
+    new = [i for story_id in ids for i in added[story_id]]
+    copies_of = {r.id: r for r in conn.execute(_COPIES_BY_ID, {"ids": new})}
+    previous = [r.original_id for r in rows.values() if r.copies > 0]
+    originals = {r.id: r for r in conn.execute(_COPIES_BY_ID, {"ids": previous})}
+    counts: dict[str, int] = {story: n for story, n in conn.execute(_COUNTS, {"ids": ids})}
+    stories, pointers, repoints, rebuild = [], [], [], set()
+    for story_id in ids:
+        row, fresh = rows[story_id], [copies_of[i] for i in added[story_id] if i in copies_of]
+        prior = originals.get(row.original_id) if row.copies > 0 else None
+        if not fresh or (row.copies > 0 and prior is None):
+            rebuild.add(story_id)  # nothing to fold, or the row no longer matches its copies
+            continue
+        values = story_values(story_id, [prior, *fresh] if prior else fresh)
+        values["copies"] = counts.get(story_id, 0)
+        if prior is not None:
+            values["first_seen"] = min(values["first_seen"], row.first_seen)
+            values["last_seen"] = max(values["last_seen"], row.last_seen)
+            values["outlets"] = sorted(set(values["outlets"]) | set(row.outlets))
+        stories.append(values)
+        original = values["original_id"]
+        if prior is not None and original != prior.id:  # a new original: every copy follows
+            repoints.append({"story": story_id, "original": original})
+            pointers.append({"copy": original, "original": None})
+        else:
+            pointers.extend(_pointers(fresh, original))
+    if stories:
+        insert_rows(session, StoryRow, stories, update_on="id")
+    if repoints:
+        conn.execute(_REPOINT, repoints)
+    if pointers:
+        conn.execute(_POINT, pointers)
+    return rebuild
+
+
+def _rebuild(session: Session, ids: list[str]) -> None:
+    """Recompute these stories from all their copies and point the copies at the original."""
     copies = _copies_by_story(session, ids)
     if empty := set(ids) - copies.keys():  # only when called for a story with no stored copy
         session.connection().execute(_UNUSED_PLACEHOLDERS, {"ids": sorted(empty)})

@@ -118,12 +118,13 @@ def postgres_db() -> Iterator[str]:
 @contextmanager
 def without_story_refresh() -> Iterator[None]:
     """Leave the story rows out of store_many, to show what they cost (bench only)."""
-    saved = pipeline.store.refresh_stories
-    pipeline.store.refresh_stories = lambda *args, **kwargs: None
+    saved = pipeline.store.stored_stories, pipeline.store.update_stories
+    pipeline.store.stored_stories = lambda *args, **kwargs: {}
+    pipeline.store.update_stories = lambda *args, **kwargs: None
     try:
         yield
     finally:
-        pipeline.store.refresh_stories = saved
+        pipeline.store.stored_stories, pipeline.store.update_stories = saved
 
 
 def measure(articles: list[Article], count: int, batches: tuple[int, ...]) -> dict[str, object]:

@@ -187,3 +187,38 @@ def test_refreshing_a_story_without_copies_leaves_no_row(sessions: sessionmaker[
     with sessions() as session:
         assert session.get(StoryRow, "gone") is None
     assert _story(sessions).copies == 1
+
+
+def _stories(sessions: sessionmaker[Session]) -> dict[str, tuple[object, ...]]:
+    with sessions() as session:
+        return {
+            s.id: (s.original_id, s.title, s.agency, s.first_seen, s.last_seen, s.copies, s.outlets)
+            for s in session.scalars(select(StoryRow))
+        }
+
+
+def test_stories_updated_copy_by_copy_equal_a_rebuild_from_every_copy(
+    sessions: sessionmaker[Session],
+) -> None:
+    batches = [
+        [_record("s1", "one"), _record("b2", "two")],
+        [_record("c3", "three")],
+        # A later agency-attributed copy becomes the original: every copy follows it.
+        [_record("d4", "four", agency="Reuters"), _record("e5", "five")],
+        [_record("f6", "two"), _record("g7", "six", story="s2"), _record("h8", "seven", "s2")],
+        [_record("c3", "renamed")],  # stored again with another outlet: its story is rebuilt
+        [_record("e5", "five", story="s2")],  # moved to another story: both are rebuilt
+    ]
+    for batch in batches:
+        with sessions.begin() as session:
+            store_many(batch, session)
+        folded, pointers = _stories(sessions), _duplicates(sessions)
+        with sessions.begin() as session:
+            refresh_stories(session, list(folded))
+        assert (_stories(sessions), _duplicates(sessions)) == (folded, pointers), batch
+    s1, s2 = folded["s1"], folded["s2"]
+    assert (s1[0], s1[2], s1[5], s1[6]) == ("d4", "Reuters", 5, ["Four", "One", "Renamed", "Two"])
+    # e5 keeps its first store's time, earlier than g7's and h8's: the first copy of s2.
+    assert (s2[0], s2[5], s2[6]) == ("e5", 3, ["Five", "Seven", "Six"])
+    assert pointers == {"s1": "d4", "b2": "d4", "c3": "d4", "d4": None, "f6": "d4",
+                        "e5": None, "g7": "e5", "h8": "e5"}  # fmt: skip
