@@ -25,12 +25,10 @@ _COPY = tuple(_articles.c[c] for c in ("story_id", "id", "url", "site_name", "ag
 _COPIES = select(*_COPY).where(_articles.c.story_id.in_(_IDS))
 _COPIES_BY_ID = select(*_COPY).where(_articles.c.id.in_(_IDS))
 _STORED = select(_articles.c.id, _articles.c.story_id).where(_articles.c.id.in_(_IDS))
-_COUNTS = (
-    select(_articles.c.story_id, func.count())
-    .where(_articles.c.story_id.in_(_IDS))
-    .group_by(_articles.c.story_id)
-)
-_STORY_ROWS = select(_stories).where(_stories.c.id.in_(_IDS))
+# Each story's copies counted by its own index lookup: a GROUP BY over `story_id IN (...)` was
+# planned as a scan of every article until the table had statistics.
+_STORED_COPIES = select(func.count()).where(_articles.c.story_id == _stories.c.id).scalar_subquery()
+_STORY_ROWS = select(_stories, _STORED_COPIES.label("stored")).where(_stories.c.id.in_(_IDS))
 _REPOINT = (
     update(_articles)
     .where(
@@ -142,20 +140,19 @@ def _fold(session: Session, ids: list[str], added: Mapping[str, list[str]]) -> s
     """Update stories that only gained copies; return those that need a rebuild instead."""
     conn = session.connection()
     rows = {r.id: r for r in conn.execute(_STORY_ROWS, {"ids": ids})}
-    new = [i for story_id in ids for i in added[story_id]]
-    copies_of = {r.id: r for r in conn.execute(_COPIES_BY_ID, {"ids": new})}
-    previous = [r.original_id for r in rows.values() if r.copies > 0]
-    originals = {r.id: r for r in conn.execute(_COPIES_BY_ID, {"ids": previous})}
-    counts: dict[str, int] = {story: n for story, n in conn.execute(_COUNTS, {"ids": ids})}
+    # The new copies and the current originals, in one query.
+    wanted = [i for story_id in ids for i in added[story_id]]
+    wanted += [r.original_id for r in rows.values() if r.copies > 0]
+    copies_of = {r.id: r for r in conn.execute(_COPIES_BY_ID, {"ids": wanted})}
     stories, pointers, repoints, rebuild = [], [], [], set()
     for story_id in ids:
         row, fresh = rows[story_id], [copies_of[i] for i in added[story_id] if i in copies_of]
-        prior = originals.get(row.original_id) if row.copies > 0 else None
+        prior = copies_of.get(row.original_id) if row.copies > 0 else None
         if not fresh or (row.copies > 0 and prior is None):
             rebuild.add(story_id)  # nothing to fold, or the row no longer matches its copies
             continue
         values = story_values(story_id, [prior, *fresh] if prior else fresh)
-        values["copies"] = counts.get(story_id, 0)
+        values["copies"] = row.stored
         if prior is not None:
             values["first_seen"] = min(values["first_seen"], row.first_seen)
             values["last_seen"] = max(values["last_seen"], row.last_seen)

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.db import make_engine, session_factory, upgrade
@@ -130,3 +130,21 @@ def test_store_writes_awkward_text_and_zones_unchanged(sessions: sessionmaker[Se
     assert stored is not None
     # PostgreSQL keeps the instant; SQLite (SQLAlchemy's DateTime there) the wall time only.
     assert stored == (published if stored.tzinfo else published.replace(tzinfo=None))
+
+
+def test_article_text_is_compressed_with_lz4_where_postgresql_has_it(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL setting")
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        has_lz4 = conn.scalar(text(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
+            " WHERE name = 'default_toast_compression'"
+        ))  # fmt: skip
+        method = conn.scalar(text(
+            "SELECT attcompression FROM pg_attribute"
+            " WHERE attrelid = 'articles'::regclass AND attname = 'text'"
+        ))  # fmt: skip
+    engine.dispose()
+    # 'l' is lz4; a server built without it keeps the default ('' = pglz).
+    assert method == ("l" if has_lz4 else "")
