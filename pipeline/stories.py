@@ -151,12 +151,7 @@ def _fold(session: Session, ids: list[str], added: Mapping[str, list[str]]) -> s
         if not fresh or (row.copies > 0 and prior is None):
             rebuild.add(story_id)  # nothing to fold, or the row no longer matches its copies
             continue
-        values = story_values(story_id, [prior, *fresh] if prior else fresh)
-        values["copies"] = row.stored
-        if prior is not None:
-            values["first_seen"] = min(values["first_seen"], row.first_seen)
-            values["last_seen"] = max(values["last_seen"], row.last_seen)
-            values["outlets"] = sorted(set(values["outlets"]) | set(row.outlets))
+        values = _folded(row, prior, fresh)
         stories.append(values)
         original = values["original_id"]
         if prior is not None and original != prior.id:  # a new original: every copy follows
@@ -171,6 +166,17 @@ def _fold(session: Session, ids: list[str], added: Mapping[str, list[str]]) -> s
     if pointers:
         conn.execute(_POINT, pointers)
     return rebuild
+
+
+def _folded(row: Any, prior: Any | None, fresh: list[Any]) -> dict[str, Any]:
+    """A story row's values from its row, its current original and its new copies."""
+    values = story_values(row.id, [prior, *fresh] if prior else fresh)
+    values["copies"] = row.stored  # counted, not added: a copy stored twice at once counts once
+    if prior is not None:
+        values["first_seen"] = min(values["first_seen"], row.first_seen)
+        values["last_seen"] = max(values["last_seen"], row.last_seen)
+        values["outlets"] = sorted(set(values["outlets"]) | set(row.outlets))
+    return values
 
 
 def _rebuild(session: Session, ids: list[str]) -> None:
