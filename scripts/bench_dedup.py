@@ -115,7 +115,9 @@ def _roll_over(client: redis.Redis) -> None:
     for key in client.scan_iter(match=f"{PREFIX}:*:{generation}*", count=10_000):
         # <prefix>:<kind>:<generation>[:<bucket>]
         kind, gen, *bucket = key.decode()[len(PREFIX) + 1 :].split(":")
-        pipe.rename(key, ":".join([PREFIX, kind, str(int(gen) - 1), *bucket]))
+        if gen != str(generation):  # the pattern also matches a bucket number; renamed keys too
+            continue
+        pipe.rename(key, ":".join([PREFIX, kind, str(generation - 1), *bucket]))
         if len(pipe) >= FILL_CHUNK:
             pipe.execute()
     pipe.execute()
