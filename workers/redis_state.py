@@ -51,6 +51,14 @@ class SeenEntries:
 
 
 # Delete the lock only if we still own it (it may have expired and been taken by another).
+# The owner may take its own lock again: a poll whose release was lost with Redis (it went away
+# mid-poll) is redelivered with the same task id, and must not find itself "polled elsewhere".
+_ACQUIRE = """
+local held = redis.call('GET', KEYS[1])
+if held and held ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -62,11 +70,12 @@ class FeedLock:
 
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
+        self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
 
     def acquire(self, feed_id: int, owner: str, ttl_seconds: int) -> bool:
-        """Take the feed's lock; False when another poll holds it."""
-        return bool(self._redis.set(f"wire:lock:feed:{feed_id}", owner, nx=True, ex=ttl_seconds))
+        """Take the feed's lock (again, for its owner); False when another poll holds it."""
+        return bool(self._acquire(keys=[f"wire:lock:feed:{feed_id}"], args=[owner, ttl_seconds]))
 
     def release(self, feed_id: int, owner: str) -> None:
         """Give the lock back if we still hold it."""

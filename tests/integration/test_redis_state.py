@@ -108,6 +108,15 @@ def test_feed_lock_admits_one_poller_at_a_time(redis_client: redis.Redis) -> Non
     assert lock.acquire(1, "b", 30)
 
 
+def test_a_redelivered_poll_takes_back_its_own_lock(redis_client: redis.Redis) -> None:
+    # Redis went away mid-poll: the release was lost, and the poll's message comes back.
+    lock = FeedLock(redis_client)
+    assert lock.acquire(7, "task-1", 30)
+    assert lock.acquire(7, "task-1", 120)
+    assert 30 < redis_client.ttl("wire:lock:feed:7") <= 120  # held for the new poll's time
+    assert not lock.acquire(7, "task-2", 30)
+
+
 def test_seen_entries_recognise_a_seen_link_behind_a_tracker(redis_client: redis.Redis) -> None:
     seen = SeenEntries(redis_client, ttl_seconds=60)
     first = FeedEntry(item_id="i1", feed_url="http://f", link="http://f/news/1", guid="g1")
