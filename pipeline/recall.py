@@ -56,7 +56,7 @@ def closing_paragraphs(subtree: HtmlElement, precise: str, default: str) -> list
 
 def _is_paragraph(subtree: HtmlElement, line: str) -> bool:
     """Tell whether the line is a <p> of the subtree with less than half its text in links."""
-    element = _element_of(subtree, _key(line))
+    element = _elements_of(subtree, _key(line))[0]
     if element is None or element.tag != "p":
         return False
     linked = sum(len(link.text_content()) for link in element.iter("a"))
@@ -81,30 +81,19 @@ def article_subtree(tree: HtmlElement, precise: str) -> HtmlElement | None:
     return page
 
 
-def _element_of(tree: HtmlElement, line: str) -> HtmlElement | None:
-    """The first block element whose text starts with this line."""
-    head = line[:KEY_CHARS]
-    for element in tree.iter(*BLOCK_TAGS):
-        if _key(element.text_content()).startswith(head):
-            return element
-    return None
-
-
-def _elements_of(
-    tree: HtmlElement, first: str, last: str
-) -> tuple[HtmlElement | None, HtmlElement | None]:
-    """The first block elements whose texts start with these two lines, in one walk."""
-    # One walk instead of two: each element's text is built and collapsed once.
-    heads = (first[:KEY_CHARS], last[:KEY_CHARS])
-    found: list[HtmlElement | None] = [None, None]
+def _elements_of(tree: HtmlElement, *lines: str) -> list[HtmlElement | None]:
+    """For each line, the first block element whose text starts with it, in one walk."""
+    # One walk for all lines: each element's text is built and collapsed once.
+    heads = [line[:KEY_CHARS] for line in lines]
+    found: list[HtmlElement | None] = [None] * len(heads)
     for element in tree.iter(*BLOCK_TAGS):
         text = _key(element.text_content())
         for index, head in enumerate(heads):
             if found[index] is None and text.startswith(head):
                 found[index] = element
-        if found[0] is not None and found[1] is not None:
+        if all(element is not None for element in found):
             break
-    return found[0], found[1]
+    return found
 
 
 def _admissible(lines: list[str], seen: set[str]) -> list[str]:

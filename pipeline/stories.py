@@ -130,8 +130,8 @@ def update_stories(
     if not ids:
         return
     _lock_stories(session, ids)
-    grown = sorted(added.keys() - full)
-    full |= _fold(session, grown, added) if grown else set()
+    if grown := sorted(added.keys() - full):
+        full |= _fold(session, grown, added)
     if full:
         _rebuild(session, sorted(full))
 
