@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     # One task runs clean, dedup, classify and store for an item (see docs/decisions.md,
     # Performance); off: each stage is its own task on its own queue.
     fuse_cpu_stages: bool = True
+    # The fused task parks its stored article in Redis and a flush writes up to this many in one
+    # transaction, at the latest this many seconds after an article was parked (1: every article
+    # in its own transaction, as the per-stage store task does).
+    store_batch_size: int = Field(default=100, ge=1, le=1_000)
+    store_batch_wait: float = Field(default=1.0, gt=0, le=60)
     # Processes of the local CPU worker (`wire ingest --once`, `wire run`); unset: one per core.
     cpu_workers: int | None = Field(default=None, ge=1)
 

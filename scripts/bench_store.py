@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import redis
 from sqlalchemy import func, select, text
 
 import pipeline.store
@@ -108,6 +109,57 @@ def rows_per_second(
     }
 
 
+def batch_writer_rows_per_second(url: str, rows: list[StoredArticle], redis_url: str, batch: int
+                                  ) -> dict[str, float]:  # fmt: skip
+    """Rows/s through the fused task's store path: each row parked in Redis, written in batches.
+
+    Every row goes through `store_batch.park` as the CPU worker's fused task sends it (its
+    records to the item store, its member to the buffer) and the park that fills a batch writes
+    it (`store_many` in one transaction, then each row's outcome counted in Redis). The flush
+    timer's message is left out: one per WIRE_STORE_BATCH_WAIT, not per row. Client CPU
+    counts this process's Redis and database client work; Redis's and the database's own CPU
+    are not in it.
+    """
+    from config.settings import Settings
+    from workers import store_batch
+    from workers.resources import Resources
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    settings = Settings(database_url=url, redis_url=redis_url, store_batch_size=batch,
+                        store_batch_wait=60)  # fmt: skip
+    res = Resources(settings)
+    sent, store_batch.flush_task.apply_async = store_batch.flush_task.apply_async, _no_send
+    try:
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        for record in rows:
+            store_batch.park(record, "bench", res)
+        store_batch.write([("bench", r) for r in _left(client)], res)  # a last, partial batch
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        with res.sessions() as session:
+            stored = session.scalar(select(func.count()).select_from(ArticleRow)) or 0
+    finally:
+        store_batch.flush_task.apply_async = sent
+        res.close()
+        client.close()
+    if stored < len(rows):
+        raise RuntimeError(f"only {stored} of {len(rows)} rows were stored")
+    return {
+        "rows_per_second": round(len(rows) / wall, 1),
+        "client_cpu_ms_per_row": round(cpu * 1000 / len(rows), 3),
+    }
+
+
+def _no_send(**_: object) -> None:
+    """The flush timer's message, not sent in the bench (no worker is there to run it)."""
+
+
+def _left(client: redis.Redis) -> list[str]:
+    from workers.stats import STORE_BUFFER
+
+    return [m.decode().split("|", 1)[1] for m in client.zrange(STORE_BUFFER, 0, -1)]
+
+
 @contextmanager
 def sqlite_db() -> Iterator[str]:
     """A migrated SQLite file in a temp folder."""
@@ -146,8 +198,13 @@ def without_story_refresh() -> Iterator[None]:
         pipeline.store.stored_stories, pipeline.store.update_stories = saved
 
 
-def measure(articles: list[Article], count: int, batches: tuple[int, ...]) -> dict[str, object]:
-    """Rows/s per database and batch size; a database that cannot be reached says why."""
+def measure(
+    articles: list[Article], count: int, batches: tuple[int, ...], redis_url: str | None = None
+) -> dict[str, object]:
+    """Rows/s per database and batch size; a database that cannot be reached says why.
+
+    With `redis_url`, also through the fused task's batch writer (parked in that Redis).
+    """
     rows = records(articles, count)
     result: dict[str, object] = {"rows": count, "load_average": os.getloadavg()[0]}
     for name, database in (("sqlite", sqlite_db), ("postgresql", postgres_db)):
@@ -158,6 +215,11 @@ def measure(articles: list[Article], count: int, batches: tuple[int, ...]) -> di
                     figures[f"batch_{batch}"] = rows_per_second(url, rows, batch)
                 with database() as url, without_story_refresh():
                     figures[f"batch_{batch}_no_stories"] = rows_per_second(url, rows, batch)
+            if redis_url is not None:
+                with database() as url:
+                    figures[f"batch_writer_{max(batches)}"] = batch_writer_rows_per_second(
+                        url, rows, redis_url, max(batches)
+                    )
             if name == "postgresql":  # SQLite's planner has no such statistics to wait for
                 with database() as url:
                     figures[f"batch_{max(batches)}_analyzed"] = rows_per_second(
@@ -176,7 +238,9 @@ if __name__ == "__main__":
 
     import bench_pages
     import bench_pipeline
+    from bench_run import private_redis
 
     _, corpus = bench_pipeline.usable(bench_pages.page_files())
     wanted = int(sys.argv[1]) if len(sys.argv) > 1 else bench_pipeline.DB_ROWS_MAX
-    print(json.dumps(measure(corpus, wanted, (1, 100)), indent=2))
+    with private_redis() as redis_url:
+        print(json.dumps(measure(corpus, wanted, (1, 100), redis_url), indent=2))

@@ -29,3 +29,9 @@ def fleet_env(
     yield
     reset()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def store_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fused task stores its article itself (batched stores: test_store_batch.py)."""
+    monkeypatch.setenv("WIRE_STORE_BATCH_SIZE", "1")

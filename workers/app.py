@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> Celery:
     """A Celery app for these settings, with the stage tasks registered."""
     app = Celery("wire")
     app.conf.update(celery_config(settings or get_settings()))
-    app.conf.imports = ("workers.tasks", "workers.fused")
+    app.conf.imports = ("workers.tasks", "workers.fused", "workers.store_batch")
     return app
 
 

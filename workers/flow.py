@@ -21,6 +21,8 @@ RECONCILE_TASK: Final = "wire.reconcile"
 # the broker and item-store round trips between them. It rides the first one's queue.
 FUSED_STAGES: Final = ("clean", "dedup", "classify", "store")
 FUSED_TASK: Final = "wire.process"
+# Writes the stored articles the fused task parked for a batch; it rides the store queue.
+STORE_FLUSH_TASK: Final = "wire.store_flush"
 
 
 def task_name(stage: str) -> str:
@@ -34,6 +36,7 @@ def routes() -> dict[str, dict[str, str]]:
     table[DISPATCH_TASK] = {"queue": "poll"}
     table[RECONCILE_TASK] = {"queue": "poll"}
     table[FUSED_TASK] = {"queue": FUSED_STAGES[0]}
+    table[STORE_FLUSH_TASK] = {"queue": "store"}
     return table
 
 

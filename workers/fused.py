@@ -27,9 +27,9 @@ from pipeline.records import (
     StoredArticle,
 )
 from pipeline.store import store_committed
-from workers import flow
+from workers import flow, store_batch
 from workers.app import app
-from workers.base import StageTask, backoff
+from workers.base import OUTAGES, StageTask, backoff
 from workers.dedup_index import RedisDedupIndex
 from workers.items import ItemMissing, ItemStore
 from workers.resources import Resources, resources
@@ -111,9 +111,30 @@ def process_task(self: StageTask, item_id: str, run_id: str | None = None) -> No
     """Run the CPU stages on one item in this task, each with its own outcome."""
     res = resources()
     carry = Carry(item_id)
+    batched = res.settings.store_batch_size > 1
     for stage in flow.FUSED_STAGES:
+        if stage == "store" and batched:
+            park_step(carry, res, run_id)
+            return
         if not run_step(stage, carry, res, run_id):
             return
+
+
+def park_step(carry: Carry, res: Resources, run_id: str | None) -> None:
+    """Park the item for a batch write; the write counts its outcome (workers/store_batch.py)."""
+    record = StoredArticle(
+        article=_need(carry.article),
+        dedup=_need(carry.verdict),
+        classification=_need(carry.labels),
+    )
+    try:
+        cpu = store_batch.park(record, run_id, res)
+    except OUTAGES:
+        raise  # the message goes back (StageTask.__call__) and parks the item again
+    except Exception as exc:  # parking is Redis work: anything else goes to the store task
+        hand_over("store", carry, res, run_id, exc)
+        return
+    Stats(res.redis).add_cpu("store", run_id, cpu)
 
 
 def run_step(stage: str, carry: Carry, res: Resources, run_id: str | None) -> bool:

@@ -21,9 +21,9 @@ class ItemMissing(LookupError):  # noqa: N818 - reads as the condition it report
     """The item is gone from the store (finished long ago, or never was)."""
 
 
-def _encode(record: Record) -> bytes:
+def _encode(record: Record, compress: bool = True) -> bytes:
     raw = record.model_dump_json().encode()
-    return zlib.compress(raw, 1) if len(raw) > COMPRESS_ABOVE else raw
+    return zlib.compress(raw, 1) if compress and len(raw) > COMPRESS_ABOVE else raw
 
 
 def _decode(raw: bytes | str) -> bytes | str:
@@ -58,9 +58,9 @@ class ItemStore:
             raise TypeError(f"{type(record).__name__} has no item_id")
         self._redis.set(_key(item_id, type(record)), _encode(record))
 
-    def save_as(self, item_id: str, record: Record) -> None:
-        """Store a record that carries no item id of its own."""
-        self._redis.set(_key(item_id, type(record)), _encode(record))
+    def save_as(self, item_id: str, record: Record, *, compress: bool = True) -> None:
+        """Store a record that carries no item id of its own (compressed when large, by default)."""
+        self._redis.set(_key(item_id, type(record)), _encode(record, compress))
 
     def load(self, item_id: str, kind: type[R]) -> R:
         """Load the record of this kind for the item, or raise ItemMissing."""
@@ -68,6 +68,11 @@ class ItemStore:
         if raw is None:
             raise ItemMissing(f"{kind.__name__} of item {item_id}")
         return kind.model_validate_json(_decode(raw))
+
+    def raw_each(self, item_ids: list[str], kind: type[Record]) -> list[bytes | str | None]:
+        """The stored JSON of one record kind for many items, in one round trip (None: gone)."""
+        found = self._redis.mget([_key(item_id, kind) for item_id in item_ids])
+        return [None if raw is None else _decode(raw) for raw in found]
 
     def raw(self, item_id: str, kind: type[Record]) -> str | None:
         """The stored JSON of a record, for dead letters."""
@@ -81,10 +86,10 @@ class ItemStore:
         """Put back a record's stored JSON (a dead letter's input, on replay): in flight again."""
         self._redis.set(_key(item_id, kind_name), raw)
 
-    def finish(self, item_id: str) -> None:
+    def finish(self, item_id: str, kinds: tuple[str, ...] = KINDS) -> None:
         """The item reached a terminal outcome: its records expire after the TTL."""
         pipe = self._redis.pipeline(transaction=False)
-        for kind in KINDS:
+        for kind in kinds:
             pipe.expire(_key(item_id, kind), self._ttl)
         pipe.execute()
 

@@ -20,7 +20,7 @@ from celery import Celery
 
 from workers import flow
 from workers.send import poll_key
-from workers.stats import GLOBAL, INFLIGHT, parse_member
+from workers.stats import GLOBAL, INFLIGHT, STORE_BUFFER, parse_member
 
 log = logging.getLogger("wire.reconcile")
 
@@ -42,6 +42,10 @@ Candidate = tuple[str, str | None, str]  # stage, run, item
 
 def reconcile(app: Celery, client: redis.Redis, older_than: float, *, fused: bool) -> int:
     """Send again each item in flight longer than `older_than` s with no message; how many."""
+    # Articles parked for a batched store whose flush was lost (a killed flusher, its timer gone
+    # with no article parked since) are written by a flush sent here.
+    if client.exists(STORE_BUFFER):
+        app.send_task(flow.STORE_FLUSH_TASK)
     # One pass at a time fleet-wide (beat and `wire ingest --once` may overlap); the expiry
     # frees the lock of a pass whose process died.
     if not client.set(LOCK, "1", nx=True, ex=LOCK_SECONDS):

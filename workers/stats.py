@@ -9,6 +9,9 @@ REASONS = "wire:stats:reasons"
 #: Sorted set of '<stage>|<run or ->|<item>' entered and without an outcome, scored by entry time
 #: (Redis's clock): what the reconciler looks through for items whose message the broker lost.
 INFLIGHT = "wire:inflight"
+#: Sorted set of '<run or ->|<item>' whose stored article waits for a batch write, scored by the
+#: time it is due (workers/store_batch.py).
+STORE_BUFFER = "wire:store:parked"
 OUTCOMES = ("out", "dropped", "failed", "error")
 # A guard must outlive any redelivery (the visibility timeout) and retry schedule of its item,
 # hours at most; a day is ample, and guards are most of Redis's keys (about 12 per article).
@@ -103,6 +106,13 @@ class Stats:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome}")
         return self._bump(stage, item, run_id, outcome, reason, cpu_seconds)
+
+    def add_cpu(self, stage: str, run_id: str | None, seconds: float) -> None:
+        """Add CPU a stage spent on an item before its outcome (a parked store's own share)."""
+        field, micros = f"{stage}:{CPU_FIELD}", round(seconds * 1e6)
+        self._redis.hincrby(GLOBAL, field, micros)
+        if run_id:
+            self._redis.hincrby(run_key(run_id), field, micros)
 
     def retried(self, stage: str) -> None:
         """Count one retry of a stage (every retry counts)."""

@@ -13,12 +13,12 @@ from pipeline.errors import Retryable
 from pipeline.models import ArticleRow
 from pipeline.records import Article, Classification, DedupVerdict, FetchedPage
 from tests.conftest import FIXTURES
-from tests.fleet_env import fleet_env  # noqa: F401 - a fixture
+from tests.fleet_env import fleet_env, store_at_once  # noqa: F401 - fixtures
 from workers import fused
 from workers.resources import resources
 from workers.stats import Stats
 
-pytestmark = pytest.mark.usefixtures("fleet_env", "redis_client")
+pytestmark = pytest.mark.usefixtures("fleet_env", "redis_client", "store_at_once")
 RUN = "run-fused"
 CPU_STAGES = ("clean", "dedup", "classify", "store")
 

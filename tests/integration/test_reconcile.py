@@ -15,15 +15,15 @@ from celery import Celery
 from config.settings import get_settings
 from pipeline.records import FetchedPage
 from tests.conftest import FIXTURES
-from tests.fleet_env import fleet_env  # noqa: F401 - a fixture
+from tests.fleet_env import fleet_env, store_at_once  # noqa: F401 - fixtures
 from workers import flow, fused
 from workers.app import celery_config, create_app
 from workers.reconcile import UNACKED, every, message_items, reconcile
 from workers.resources import resources
 from workers.send import poll_key
-from workers.stats import GLOBAL, INFLIGHT, Stats
+from workers.stats import GLOBAL, INFLIGHT, STORE_BUFFER, Stats
 
-pytestmark = pytest.mark.usefixtures("fleet_env", "redis_client")
+pytestmark = pytest.mark.usefixtures("fleet_env", "redis_client", "store_at_once")
 RUN = "run-reconcile"
 ITEM = "item-kremlin"
 
@@ -153,3 +153,12 @@ def test_the_reconciler_of_a_waiting_loop_runs_at_most_once_per_interval() -> No
     tick()
     tick()
     assert len(calls) == 1
+
+
+def test_a_pass_sends_a_flush_while_articles_wait_for_a_batched_store(app: Celery) -> None:
+    client = resources().redis
+    assert reconcile(app, client, 0, fused=True) == 0
+    assert client.llen("store") == 0  # nothing parked, no flush
+    client.zadd(STORE_BUFFER, {f"{RUN}|{ITEM}": 0})
+    reconcile(app, client, 0, fused=True)
+    assert _queued(client, "store") == [(flow.STORE_FLUSH_TASK, [])]

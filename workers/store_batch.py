@@ -1,0 +1,231 @@
+"""Articles stored in batches across tasks: parked in Redis, then many written in one transaction.
+
+The fused task parks an item: its three store inputs go to the item store and its member to the
+buffer, a sorted set scored by the time the item is due (parked + WIRE_STORE_BATCH_WAIT). Its
+message is acked with the item still in flight in the store stage; the records in Redis are what
+the task would otherwise have kept. A flush leases up to WIRE_STORE_BATCH_SIZE members (their
+score moves LEASE_SECONDS ahead), writes them with `store_many` in one transaction, counts each
+one's outcome and removes them. No row waits on one process: members of a flusher that died are
+taken again by the next flush once the lease ends (the store is idempotent), and an item whose
+member was lost is still in flight, where the reconciler finds it and sends it to `wire.store`.
+
+A flush runs when the parked members that are not leased fill a batch (in the parking task), when
+the earliest parked member is due (a `wire.store_flush` timer task) and at every reconciler tick.
+"""
+
+import logging
+import time
+from typing import Any, cast
+
+import redis
+
+from pipeline.errors import Retryable
+from pipeline.records import (
+    Article,
+    Classification,
+    DedupVerdict,
+    FeedEntry,
+    FetchedPage,
+    StoredArticle,
+)
+from pipeline.store import database_errors_are_transient, store_many
+from workers import flow
+from workers.app import app
+from workers.base import backoff
+from workers.items import ItemStore
+from workers.resources import Resources, resources
+from workers.stats import STORE_BUFFER as BUFFER
+from workers.stats import Stats
+from workers.tasks import store_task
+
+log = logging.getLogger("wire.stage")
+
+TIMER = "wire:store:flush-timer"
+# Far longer than a batch takes to write (tens of ms): a lease that ends while its flusher still
+# writes costs a second write of the same rows, never a lost one; a dead flusher's batch waits
+# this long for the next flush.
+LEASE_SECONDS = 30
+INPUTS = (Article, DedupVerdict, Classification)
+KINDS = tuple(kind.__name__ for kind in INPUTS)
+Member = tuple[str | None, str]  # run, item
+
+_NOW = "local now = redis.call('TIME')\nlocal t = tonumber(now[1]) + tonumber(now[2]) / 1e6\n"
+_LEASE = "for _, m in ipairs(ready) do redis.call('ZADD', KEYS[1], t + tonumber(ARGV[2]), m) end\n"
+# KEYS: buffer, timer. ARGV: batch size, lease, member, wait. Returns {timer armed, members leased}
+# (the members only when the parked, unleased ones fill a batch).
+_PARK = (
+    _NOW
+    + """
+local horizon = t + tonumber(ARGV[4])
+redis.call('ZADD', KEYS[1], 'NX', horizon, ARGV[3])
+local armed = 0
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', math.ceil(tonumber(ARGV[4]) * 1000)) then
+  armed = 1
+end
+if redis.call('ZCOUNT', KEYS[1], '-inf', horizon) < tonumber(ARGV[1]) then return {armed} end
+local ready = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', horizon, 'LIMIT', 0, ARGV[1])
+"""
+    + _LEASE
+    + "return {armed, unpack(ready)}\n"
+)
+# KEYS: buffer. ARGV: batch size, lease. Leases and returns the members that are due.
+_CLAIM = (
+    _NOW
+    + "local ready = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', t, 'LIMIT', 0, ARGV[1])\n"
+    + _LEASE
+    + "return ready\n"
+)
+# KEYS: buffer, timer. Arms the timer for the earliest member; its delay in ms, or -1.
+_ARM = (
+    _NOW
+    + """
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #first == 0 then return -1 end
+local delay = math.max(math.ceil((tonumber(first[2]) - t) * 1000), 50)
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', delay) then return delay end
+return -1
+"""
+)
+
+
+def _member(run_id: str | None, item_id: str) -> str:
+    return f"{run_id or '-'}|{item_id}"
+
+
+def _parse(raw: bytes | str) -> Member:
+    run, item = (raw.decode() if isinstance(raw, bytes) else raw).split("|", 1)
+    return (None if run == "-" else run), item
+
+
+def park(record: StoredArticle, run_id: str | None, res: Resources) -> float:
+    """Keep the item's store inputs in Redis and its member in the buffer; flush a full batch.
+
+    Returns the CPU seconds of the parking itself (the flush counts its own).
+    """
+    started = time.thread_time()
+    settings, item_id = res.settings, record.article.item_id
+    wait = settings.store_batch_wait
+    with res.redis.pipeline(transaction=False) as pipe:
+        items = ItemStore(pipe, settings.item_ttl_seconds)
+        for part in (record.article, record.dedup, record.classification):
+            # Read back within a second or so: not worth compressing (0.07 ms of CPU a row).
+            items.save_as(item_id, part, compress=False)
+        args: list[str | int | float] = [
+            settings.store_batch_size,
+            LEASE_SECONDS,
+            _member(run_id, item_id),
+            wait,
+        ]
+        pipe.eval(_PARK, 2, BUFFER, TIMER, *args)
+        # After the member: a park cut short leaves the page, and the redelivered task parks it.
+        items.delete(item_id, [FeedEntry, FetchedPage])
+        cpu = time.thread_time() - started
+        armed, *ready = cast(list[Any], pipe.execute()[-2])
+    if armed:
+        flush_task.apply_async(countdown=wait)
+    if ready:
+        write([_parse(m) for m in ready], res)
+    return cpu
+
+
+def write(members: list[Member], res: Resources) -> None:
+    """Store leased members in one transaction, count their outcomes and let them go."""
+    started = time.thread_time()
+    records, missing, unreadable = _load(members, res.items)
+    taken = [member for member, _ in records]
+    try:
+        with database_errors_are_transient(), res.sessions.begin() as session:
+            store_many([record for _, record in records], session)
+    except Exception as exc:  # each item to the store task: its own retries and dead letter
+        log.warning("batch of %d handed to %s: %r", len(taken), store_task.name, exc,
+                    exc_info=not isinstance(exc, Retryable))  # fmt: skip
+        unreadable, taken = unreadable + [(m, exc) for m in taken], []
+    share = (time.thread_time() - started) / max(len(taken), 1)
+    _count(res, taken, "out", "", share)
+    _count(res, missing, "dropped", "item-expired", 0.0)
+    for member, error in unreadable:
+        _hand_over(member, error, res)
+    if unreadable:
+        res.redis.zrem(BUFFER, *(_member(*member) for member, _ in unreadable))
+
+
+def _load(members: list[Member], items: ItemStore) -> tuple[
+    list[tuple[Member, StoredArticle]], list[Member], list[tuple[Member, Exception]]
+]:  # fmt: skip
+    """The members' records, the members whose records are gone, and those that do not load."""
+    ids = [item_id for _, item_id in members]
+    raws = [items.raw_each(ids, kind) for kind in INPUTS]  # one round trip per kind
+    loaded: list[tuple[Member, StoredArticle]] = []
+    missing: list[Member] = []
+    unreadable: list[tuple[Member, Exception]] = []
+    for member, (article, dedup, labels) in zip(members, zip(*raws, strict=True), strict=True):
+        if article is None or dedup is None or labels is None:
+            missing.append(member)
+            continue
+        try:
+            # Each part is validated as it is read; the whole needs no second validation.
+            record = StoredArticle.model_construct(
+                article=Article.model_validate_json(article),
+                dedup=DedupVerdict.model_validate_json(dedup),
+                classification=Classification.model_validate_json(labels),
+            )
+        except ValueError as exc:  # pydantic's ValidationError: the store task dead-letters it
+            unreadable.append((member, exc))
+            continue
+        loaded.append((member, record))
+    return loaded, missing, unreadable
+
+
+def _count(res: Resources, members: list[Member], outcome: str, reason: str, cpu: float) -> None:
+    """Each member's store outcome and its records' TTL, then out of the buffer (one round trip)."""
+    if not members:
+        return
+    with res.redis.pipeline(transaction=False) as pipe:
+        stats, items = Stats(pipe), ItemStore(pipe, res.settings.item_ttl_seconds)
+        for run_id, item_id in members:
+            stats.outcome("store", item_id, run_id, outcome, reason, cpu_seconds=cpu)
+            items.finish(item_id, KINDS)  # the page went when the item was parked
+        pipe.zrem(BUFFER, *(_member(run, item) for run, item in members))
+        pipe.execute()
+
+
+def _hand_over(member: Member, exc: Exception, res: Resources) -> None:
+    """Send an item to the store task, which retries or dead-letters it alone."""
+    run_id, item_id = member
+    countdown, retries = 0.0, 0
+    if isinstance(exc, Retryable):
+        # The batch was the first attempt: the store task goes on from the second.
+        Stats(res.redis).retried("store")
+        countdown = backoff(0, res.settings.retry_backoff_max, exc.retry_after)
+        retries = 1
+    store_task.apply_async(args=[item_id, run_id], countdown=countdown, retries=retries,
+                           queue="store")  # fmt: skip
+
+
+def flush_due(res: Resources) -> int:
+    """Write every parked member that is due, a batch at a time; how many were taken."""
+    size, taken = res.settings.store_batch_size, 0
+    while True:
+        raw = cast(list[Any], res.redis.eval(_CLAIM, 1, BUFFER, size, LEASE_SECONDS))
+        if raw:
+            write([_parse(m) for m in raw], res)
+            taken += len(raw)
+        if len(raw) < size:
+            return taken
+
+
+def parked(client: redis.Redis) -> int:
+    """Members in the buffer, leased or not."""
+    return int(client.zcard(BUFFER))
+
+
+@app.task(name=flow.STORE_FLUSH_TASK)
+def flush_task() -> int:
+    """The buffer's timer: write what is due, then arm the timer for the earliest member left."""
+    res = resources()
+    res.redis.delete(TIMER)  # this is the timer's own task: it has fired
+    taken = flush_due(res)
+    delay = int(cast(int, res.redis.eval(_ARM, 2, BUFFER, TIMER)))
+    if delay >= 0:
+        flush_task.apply_async(countdown=delay / 1000)
+    return taken
