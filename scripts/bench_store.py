@@ -13,6 +13,8 @@ of this process and, when PostgreSQL runs on this machine, of its backend proces
 /proc), the steadier figures. Run alone: `.venv/bin/python scripts/bench_store.py [rows]`.
 """
 
+import multiprocessing
+import multiprocessing.queues
 import os
 import tempfile
 import time
@@ -109,39 +111,41 @@ def rows_per_second(
     }
 
 
-def batch_writer_rows_per_second(url: str, rows: list[StoredArticle], redis_url: str, batch: int
-                                  ) -> dict[str, float]:  # fmt: skip
+def batch_writer_rows_per_second(
+    url: str, rows: list[StoredArticle], redis_url: str, batch: int, writers: int = 1
+) -> dict[str, float]:
     """Rows/s through the fused task's store path: each row parked in Redis, written in batches.
 
     Every row goes through `store_batch.park` as the CPU worker's fused task sends it (its
     records to the item store, its member to the buffer) and the park that fills a batch writes
-    it (`store_many` in one transaction, then each row's outcome counted in Redis). The flush
-    timer's message is left out: one per WIRE_STORE_BATCH_WAIT, not per row. Client CPU
-    counts this process's Redis and database client work; Redis's and the database's own CPU
-    are not in it.
+    it (`store_many` in one transaction, then each row's outcome counted in Redis), in `writers`
+    processes at once, as that many CPU worker processes would. The flush timer's message is
+    left out: one per WIRE_STORE_BATCH_WAIT, not per row. Client CPU is the writers' own (their
+    Redis and database client work), not Redis's or the database's.
     """
-    from config.settings import Settings
-    from workers import store_batch
-    from workers.resources import Resources
+    import workers.store_batch  # noqa: F401 - imported once here, not in every writer's time
 
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
-    settings = Settings(database_url=url, redis_url=redis_url, store_batch_size=batch,
-                        store_batch_wait=60)  # fmt: skip
-    res = Resources(settings)
-    sent, store_batch.flush_task.apply_async = store_batch.flush_task.apply_async, _no_send
-    try:
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        for record in rows:
-            store_batch.park(record, "bench", res)
-        store_batch.write([("bench", r) for r in _left(client)], res)  # a last, partial batch
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-        with res.sessions() as session:
-            stored = session.scalar(select(func.count()).select_from(ArticleRow)) or 0
-    finally:
-        store_batch.flush_task.apply_async = sent
-        res.close()
-        client.close()
+    context = multiprocessing.get_context("fork")
+    spent: multiprocessing.queues.SimpleQueue[float] = context.SimpleQueue()
+    wall0 = time.perf_counter()
+    procs = [
+        context.Process(target=_writer, args=(url, redis_url, batch, rows[n::writers], spent))
+        for n in range(writers)
+    ]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
+    _writer(url, redis_url, batch, [], spent, last=True)  # the partial batches left parked
+    wall = time.perf_counter() - wall0
+    cpu = sum(spent.get() for _ in range(writers + 1))
+    client.close()
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        stored = session.scalar(select(func.count()).select_from(ArticleRow)) or 0
+    engine.dispose()
     if stored < len(rows):
         raise RuntimeError(f"only {stored} of {len(rows)} rows were stored")
     return {
@@ -150,14 +154,33 @@ def batch_writer_rows_per_second(url: str, rows: list[StoredArticle], redis_url:
     }
 
 
-def _no_send(**_: object) -> None:
-    """The flush timer's message, not sent in the bench (no worker is there to run it)."""
-
-
-def _left(client: redis.Redis) -> list[str]:
+def _writer(
+    url: str,
+    redis_url: str,
+    batch: int,
+    rows: list[StoredArticle],
+    spent: "multiprocessing.queues.SimpleQueue[float]",
+    last: bool = False,
+) -> None:
+    """Park `rows` as a CPU worker process would (and with `last`, write what is left parked)."""
+    from config.settings import Settings
+    from workers import store_batch
+    from workers.resources import Resources
     from workers.stats import STORE_BUFFER
 
-    return [m.decode().split("|", 1)[1] for m in client.zrange(STORE_BUFFER, 0, -1)]
+    settings = Settings(database_url=url, redis_url=redis_url, store_batch_size=batch,
+                        store_batch_wait=60)  # fmt: skip
+    res = Resources(settings)
+    # No worker is there to run the flush timer's task: its message is not sent.
+    store_batch.flush_task.apply_async = lambda **_: None
+    cpu0 = time.process_time()
+    for record in rows:
+        store_batch.park(record, "bench", res)
+    if last:
+        left = res.redis.zrange(STORE_BUFFER, 0, -1)
+        store_batch.write([("bench", m.decode().split("|", 1)[1]) for m in left], res)
+    spent.put(time.process_time() - cpu0)
+    res.close()
 
 
 @contextmanager
@@ -216,10 +239,13 @@ def measure(
                 with database() as url, without_story_refresh():
                     figures[f"batch_{batch}_no_stories"] = rows_per_second(url, rows, batch)
             if redis_url is not None:
-                with database() as url:
-                    figures[f"batch_writer_{max(batches)}"] = batch_writer_rows_per_second(
-                        url, rows, redis_url, max(batches)
-                    )
+                for writers in (1, 2):
+                    with database() as url:
+                        figures[f"batch_writer_{max(batches)}_x{writers}"] = (
+                            batch_writer_rows_per_second(
+                                url, rows, redis_url, max(batches), writers
+                            )
+                        )
             if name == "postgresql":  # SQLite's planner has no such statistics to wait for
                 with database() as url:
                     figures[f"batch_{max(batches)}_analyzed"] = rows_per_second(

@@ -4,6 +4,7 @@ import zlib
 from typing import TypeVar
 
 import redis
+from redis.client import Pipeline
 
 from pipeline.records import Record
 
@@ -88,6 +89,10 @@ class ItemStore:
 
     def finish(self, item_id: str, kinds: tuple[str, ...] = KINDS) -> None:
         """The item reached a terminal outcome: its records expire after the TTL."""
+        if isinstance(self._redis, Pipeline):  # queued with the caller's other commands
+            for kind in kinds:
+                self._redis.expire(_key(item_id, kind), self._ttl)
+            return
         pipe = self._redis.pipeline(transaction=False)
         for kind in kinds:
             pipe.expire(_key(item_id, kind), self._ttl)
