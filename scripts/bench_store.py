@@ -14,7 +14,6 @@ of this process and, when PostgreSQL runs on this machine, of its backend proces
 """
 
 import multiprocessing
-import multiprocessing.queues
 import os
 import tempfile
 import time
@@ -22,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import redis
 from sqlalchemy import func, select, text
@@ -31,6 +31,9 @@ from pipeline.classify import classify, load_model
 from pipeline.db import make_engine, session_factory, upgrade
 from pipeline.models import ArticleRow
 from pipeline.records import Article, Classification, DedupVerdict, StoredArticle
+
+if TYPE_CHECKING:
+    from workers.resources import Resources
 
 POSTGRES = os.environ.get("WIRE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -119,29 +122,37 @@ def batch_writer_rows_per_second(
     Every row goes through `store_batch.park` as the CPU worker's fused task sends it (its
     records to the item store, its member to the buffer) and the park that fills a batch writes
     it (`store_many` in one transaction, then each row's outcome counted in Redis), in `writers`
-    processes at once, as that many CPU worker processes would. The flush timer's message is
-    left out: one per WIRE_STORE_BATCH_WAIT, not per row. Client CPU is the writers' own (their
-    Redis and database client work), not Redis's or the database's.
+    processes at once, as that many CPU worker processes would. The writers are spawned, not
+    forked (nothing of this process's connections is shared), and timed from a common start
+    once they are ready. The flush timer's message is left out: one per WIRE_STORE_BATCH_WAIT,
+    not per row. Client CPU is the writers' own (their Redis and database client work), not
+    Redis's or the database's.
     """
-    import workers.store_batch  # noqa: F401 - imported once here, not in every writer's time
-
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
-    context = multiprocessing.get_context("fork")
-    spent: multiprocessing.queues.SimpleQueue[float] = context.SimpleQueue()
-    wall0 = time.perf_counter()
+    client.close()
+    context = multiprocessing.get_context("spawn")
+    ready, go, spent = context.Barrier(writers + 1), context.Event(), context.SimpleQueue()
     procs = [
-        context.Process(target=_writer, args=(url, redis_url, batch, rows[n::writers], spent))
+        context.Process(
+            target=_writer, args=(url, redis_url, batch, rows[n::writers], ready, go, spent)
+        )
         for n in range(writers)
     ]
     for proc in procs:
         proc.start()
+    ready.wait(timeout=120)
+    wall0 = time.perf_counter()
+    go.set()
     for proc in procs:
         proc.join()
-    _writer(url, redis_url, batch, [], spent, last=True)  # the partial batches left parked
+    if any(proc.exitcode for proc in procs):
+        raise RuntimeError("a writer process failed (its traceback is above)")
+    cpu = sum(spent.get() for _ in range(writers))
+    cpu0 = time.process_time()
+    _write_left(url, redis_url, batch)  # the partial batches left parked
     wall = time.perf_counter() - wall0
-    cpu = sum(spent.get() for _ in range(writers + 1))
-    client.close()
+    cpu += time.process_time() - cpu0
     engine = make_engine(url)
     with session_factory(engine)() as session:
         stored = session.scalar(select(func.count()).select_from(ArticleRow)) or 0
@@ -154,33 +165,58 @@ def batch_writer_rows_per_second(
     }
 
 
+def _resources(url: str, redis_url: str, batch: int) -> "Resources":
+    """A writer's clients, with the store_batch tasks' messages kept from the broker."""
+    from config.settings import Settings
+    from workers import store_batch
+    from workers.resources import Resources
+
+    # No worker is there to run the flush timer's task: its message is not sent.
+    store_batch.flush_task.apply_async = lambda **_: None
+    # Nor a failed batch's items, which wire.store would take one by one: the run fails instead.
+    store_batch.store_task.apply_async = _handed_over
+    return Resources(Settings(database_url=url, redis_url=redis_url, store_batch_size=batch,
+                              store_batch_wait=60))  # fmt: skip
+
+
 def _writer(
     url: str,
     redis_url: str,
     batch: int,
     rows: list[StoredArticle],
-    spent: "multiprocessing.queues.SimpleQueue[float]",
-    last: bool = False,
+    ready: Any,
+    go: Any,
+    spent: Any,
 ) -> None:
-    """Park `rows` as a CPU worker process would (and with `last`, write what is left parked)."""
-    from config.settings import Settings
+    """Park `rows` as a CPU worker process would, from the common start."""
     from workers import store_batch
-    from workers.resources import Resources
-    from workers.stats import STORE_BUFFER
 
-    settings = Settings(database_url=url, redis_url=redis_url, store_batch_size=batch,
-                        store_batch_wait=60)  # fmt: skip
-    res = Resources(settings)
-    # No worker is there to run the flush timer's task: its message is not sent.
-    store_batch.flush_task.apply_async = lambda **_: None
+    res = _resources(url, redis_url, batch)
+    res.redis.ping()
+    with res.sessions() as session:
+        session.execute(text("SELECT 1"))  # connected before the start, as a running worker is
+    ready.wait(timeout=120)
+    go.wait(timeout=120)
     cpu0 = time.process_time()
     for record in rows:
         store_batch.park(record, "bench", res)
-    if last:
-        left = res.redis.zrange(STORE_BUFFER, 0, -1)
-        store_batch.write([("bench", m.decode().split("|", 1)[1]) for m in left], res)
     spent.put(time.process_time() - cpu0)
     res.close()
+
+
+def _write_left(url: str, redis_url: str, batch: int) -> None:
+    """Write what the writers left parked (each one's last, partial batch)."""
+    from workers import store_batch
+    from workers.stats import STORE_BUFFER
+
+    res = _resources(url, redis_url, batch)
+    left = res.redis.zrange(STORE_BUFFER, 0, -1)
+    store_batch.write([("bench", m.decode().split("|", 1)[1]) for m in left], res)
+    res.close()
+
+
+def _handed_over(**kwargs: object) -> None:
+    raise RuntimeError(f"a batch failed and its items went to wire.store: {kwargs}")
 
 
 @contextmanager

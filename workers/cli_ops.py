@@ -19,7 +19,7 @@ from workers.ingest import feeds_for_run, print_summary, run_once
 from workers.metrics import FeedState, dead_letter_count, feed_seconds_since_new, feed_states
 from workers.replay import replay_dead_letters
 from workers.resources import resources
-from workers.stats import OUTCOMES, Stats
+from workers.stats import OUTCOMES, STORE_BUFFER, Stats
 
 
 def ingest(args: argparse.Namespace) -> int:
@@ -80,7 +80,8 @@ def _print_fleet() -> None:
     counts, reasons, workers = stats.read(), stats.reasons(), _live_workers()
     print(f"workers: {len(workers)} live {' '.join(workers)}")
     depths = "  ".join(f"{q}={n}" for q, n in _queue_depths().items())
-    print(f"queues:  {depths}  (held by workers: {redis.hlen('unacked')})")
+    held, parked = redis.hlen("unacked"), redis.zcard(STORE_BUFFER)
+    print(f"queues:  {depths}  (held by workers: {held}; parked for a batched store: {parked})")
     extra = ("retried", "reconciled")
     print(f"{'stage':10}{'in':>8}" + "".join(f"{o:>11}" for o in (*OUTCOMES, *extra)))
     for stage in flow.STAGES:

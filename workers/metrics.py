@@ -23,7 +23,7 @@ from pipeline.models import DeadLetter, Feed
 from workers import flow
 from workers.cli_fleet import prepare
 from workers.resources import resources
-from workers.stats import OUTCOMES, Stats
+from workers.stats import OUTCOMES, STORE_BUFFER, Stats
 
 # "reconciled": items sent into a stage again after the broker lost their message.
 EVENTS = ("in", *OUTCOMES, "retried", "reconciled")
@@ -76,6 +76,10 @@ def queue_metrics(client: redis.Redis) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "wire_messages_unacked", "Messages held by workers (kombu's unacked hash)",
         value=int(client.hlen("unacked")),
+    )  # fmt: skip
+    yield GaugeMetricFamily(
+        "wire_store_parked", "Articles waiting in Redis for a batched store (leased ones too)",
+        value=int(client.zcard(STORE_BUFFER)),
     )  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from prometheus_client import generate_latest
 from pipeline.db import make_engine, session_factory, upgrade
 from pipeline.models import DeadLetter
 from workers.metrics import registry_for
-from workers.stats import Stats
+from workers.stats import STORE_BUFFER, Stats
 
 
 def test_exporter_reports_stage_counters_reasons_queues_and_dead_letters(
@@ -24,6 +24,7 @@ def test_exporter_reports_stage_counters_reasons_queues_and_dead_letters(
     stats.retried("fetch")
     redis_client.hincrby("wire:stats", "fetch:reconciled", 2)
     redis_client.rpush("clean", "m1", "m2")
+    redis_client.zadd(STORE_BUFFER, {"run|d": 0})
     with sessions.begin() as session:
         session.add(DeadLetter(stage="store", item_id="c", reason="x", attempts=3, payload={},
                                created_at=datetime.now(UTC), replayed_at=None))  # fmt: skip
@@ -38,3 +39,4 @@ def test_exporter_reports_stage_counters_reasons_queues_and_dead_letters(
     )
     assert 'wire_queue_depth{queue="clean"} 2.0' in text
     assert "wire_dead_letters 1.0" in text
+    assert "wire_store_parked 1.0" in text
