@@ -128,13 +128,11 @@ def park_step(carry: Carry, res: Resources, run_id: str | None) -> None:
         classification=_need(carry.labels),
     )
     try:
-        cpu = store_batch.park(record, run_id, res)
+        store_batch.park(record, run_id, res)
     except OUTAGES:
         raise  # the message goes back (StageTask.__call__) and parks the item again
     except Exception as exc:  # parking is Redis work: anything else goes to the store task
         hand_over("store", carry, res, run_id, exc)
-        return
-    Stats(res.redis).add_cpu("store", run_id, cpu)
 
 
 def run_step(stage: str, carry: Carry, res: Resources, run_id: str | None) -> bool:
