@@ -4,7 +4,6 @@ import zlib
 from typing import TypeVar
 
 import redis
-from redis.client import Pipeline
 
 from pipeline.records import Record
 
@@ -87,14 +86,10 @@ class ItemStore:
         """Put back a record's stored JSON (a dead letter's input, on replay): in flight again."""
         self._redis.set(_key(item_id, kind_name), raw)
 
-    def finish(self, item_id: str, kinds: tuple[str, ...] = KINDS) -> None:
+    def finish(self, item_id: str) -> None:
         """The item reached a terminal outcome: its records expire after the TTL."""
-        if isinstance(self._redis, Pipeline):  # queued with the caller's other commands
-            for kind in kinds:
-                self._redis.expire(_key(item_id, kind), self._ttl)
-            return
         pipe = self._redis.pipeline(transaction=False)
-        for kind in kinds:
+        for kind in KINDS:
             pipe.expire(_key(item_id, kind), self._ttl)
         pipe.execute()
 

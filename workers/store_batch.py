@@ -46,7 +46,6 @@ TIMER = "wire:store:flush-timer"
 # this long for the next flush.
 LEASE_SECONDS = 30
 INPUTS = (Article, DedupVerdict, Classification)
-KINDS = tuple(kind.__name__ for kind in INPUTS)
 Member = tuple[str | None, str]  # run, item
 
 _NOW = "local now = redis.call('TIME')\nlocal t = tonumber(now[1]) + tonumber(now[2]) / 1e6\n"
@@ -175,14 +174,17 @@ def _load(members: list[Member], items: ItemStore) -> tuple[
 
 
 def _count(res: Resources, members: list[Member], outcome: str, reason: str, cpu: float) -> None:
-    """Each member's store outcome and its records' TTL, then out of the buffer (one round trip)."""
+    """Each member's store outcome, its records gone, then out of the buffer (one round trip)."""
     if not members:
         return
     with res.redis.pipeline(transaction=False) as pipe:
         stats, items = Stats(pipe), ItemStore(pipe, res.settings.item_ttl_seconds)
         for run_id, item_id in members:
             stats.outcome("store", item_id, run_id, outcome, reason, cpu_seconds=cpu)
-            items.finish(item_id, KINDS)  # the page went when the item was parked
+            # Nothing reads them again (a stray store task finds them gone and counts nothing:
+            # the outcome is counted here), and kept for the TTL they would hold an hour of
+            # articles in Redis. The page went when the item was parked.
+            items.delete(item_id, list(INPUTS))
         pipe.zrem(BUFFER, *(_member(run, item) for run, item in members))
         pipe.execute()
 

@@ -75,7 +75,7 @@ def test_parked_items_wait_until_they_fill_a_batch_then_go_in_one(
     counts = Stats(redis_client).read(RUN)
     assert (_rows(), counts.get("store", "out"), counts.in_flight()) == (3, 3, 0)
     assert store_batch.parked(redis_client) == 0
-    assert redis_client.ttl("wire:item:item-1:Article") > 0  # finished: the records expire
+    assert not redis_client.exists("wire:item:item-1:Article")  # written: the records go
 
 
 def test_the_first_park_arms_one_timer(batches_of_three: list[dict[str, Any]]) -> None:
