@@ -7,6 +7,9 @@ fresh SQLite file and on a private PostgreSQL database created and dropped here.
 are also written with the story refresh left out, so its share of the cost is visible, and on
 PostgreSQL once more with the statistics a running database has (`analyze` below): a fresh
 database's planner scans whole tables for lookups by key until autovacuum first analyses them.
+Given a Redis, the rows also go through the fused task's own store path, the batch writer of
+`workers/store_batch.py` (parked in Redis, written 100 to a transaction), with one and with two
+writer processes.
 
 Beside rows/s (wall clock, which this shared machine's load moves a lot) it gives the CPU per row
 of this process and, when PostgreSQL runs on this machine, of its backend process (read from
