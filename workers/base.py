@@ -164,3 +164,19 @@ class StageTask(Task):  # type: ignore[misc]  # celery ships no type information
         items = resources().items
         found = {kind.__name__: items.raw(item_id, kind) for kind in self.inputs}
         return {name: raw for name, raw in found.items() if raw is not None}
+
+
+def send_to_own_task(task: StageTask, item_id: str, run_id: str | None, exc: Exception) -> None:
+    """Send an item whose stage failed elsewhere (the fused task, a batch) to the stage's task.
+
+    That try was the first attempt: after a Retryable the task waits the first backoff and goes
+    on from the second (one retry counted); after anything else it runs at once.
+    """
+    res = resources()
+    countdown, retries = 0.0, 0
+    if isinstance(exc, Retryable):
+        Stats(res.redis).retried(task.stage)
+        countdown = backoff(0, res.settings.retry_backoff_max, exc.retry_after)
+        retries = 1
+    task.apply_async(args=[item_id, run_id], countdown=countdown, retries=retries,
+                     queue=task.stage)  # fmt: skip

@@ -16,7 +16,7 @@ from typing import TypeVar
 from pipeline.classify import classify
 from pipeline.clean import clean
 from pipeline.dedup import dedup
-from pipeline.errors import Drop, Retryable
+from pipeline.errors import Drop
 from pipeline.records import (
     Article,
     Classification,
@@ -29,7 +29,7 @@ from pipeline.records import (
 from pipeline.store import store_committed
 from workers import flow, store_batch
 from workers.app import app
-from workers.base import OUTAGES, StageTask, backoff
+from workers.base import OUTAGES, StageTask, send_to_own_task
 from workers.dedup_index import RedisDedupIndex
 from workers.items import ItemMissing, ItemStore
 from workers.resources import Resources, resources
@@ -89,13 +89,16 @@ def _classify(carry: Carry, res: Resources) -> None:
     carry.labels = classify(art.title, art.text, art.dateline, res.classifier)
 
 
-def _store(carry: Carry, res: Resources) -> None:
-    record = StoredArticle(
+def _stored(carry: Carry) -> StoredArticle:
+    return StoredArticle(
         article=_need(carry.article),
         dedup=_need(carry.verdict),
         classification=_need(carry.labels),
     )
-    store_committed(record, res.sessions)
+
+
+def _store(carry: Carry, res: Resources) -> None:
+    store_committed(_stored(carry), res.sessions)
 
 
 STEPS: dict[str, Callable[[Carry, Resources], None]] = {
@@ -122,13 +125,8 @@ def process_task(self: StageTask, item_id: str, run_id: str | None = None) -> No
 
 def park_step(carry: Carry, res: Resources, run_id: str | None) -> None:
     """Park the item for a batch write; the write counts its outcome (workers/store_batch.py)."""
-    record = StoredArticle(
-        article=_need(carry.article),
-        dedup=_need(carry.verdict),
-        classification=_need(carry.labels),
-    )
     try:
-        store_batch.park(record, run_id, res)
+        store_batch.park(_stored(carry), run_id, res)
     except OUTAGES:
         raise  # the message goes back (StageTask.__call__) and parks the item again
     except Exception as exc:  # parking is Redis work: anything else goes to the store task
@@ -188,14 +186,7 @@ def hand_over(stage: str, carry: Carry, res: Resources, run_id: str | None, exc:
         record = held.get(kind)
         if record is not None:
             res.items.save_as(carry.item_id, record)
-    countdown, retries = 0.0, 0
-    if isinstance(exc, Retryable):
-        # This try was the first attempt: the stage's task goes on from the second.
-        Stats(res.redis).retried(stage)
-        countdown = backoff(0, res.settings.retry_backoff_max, exc.retry_after)
-        retries = 1
     log.warning(
         "handed to %s: %r", task.name, exc, extra={"stage": stage, "item_id": carry.item_id}
     )
-    task.apply_async(args=[carry.item_id, run_id], countdown=countdown, retries=retries,
-                     queue=stage)  # fmt: skip
+    send_to_own_task(task, carry.item_id, run_id, exc)

@@ -31,7 +31,7 @@ from pipeline.records import (
 from pipeline.store import database_errors_are_transient, store_many
 from workers import flow
 from workers.app import app
-from workers.base import backoff
+from workers.base import send_to_own_task
 from workers.items import ItemStore
 from workers.resources import Resources, resources
 from workers.stats import STORE_BUFFER as BUFFER
@@ -140,8 +140,8 @@ def write(members: list[Member], res: Resources) -> None:
     share = (time.thread_time() - started) / max(len(taken), 1)
     _count(res, taken, "out", "", share)
     _count(res, missing, "dropped", "item-expired", 0.0)
-    for member, error in unreadable:
-        _hand_over(member, error, res)
+    for (run_id, item_id), error in unreadable:
+        send_to_own_task(store_task, item_id, run_id, error)
     if unreadable:
         res.redis.zrem(BUFFER, *(_member(*member) for member, _ in unreadable))
 
@@ -187,19 +187,6 @@ def _count(res: Resources, members: list[Member], outcome: str, reason: str, cpu
             items.delete(item_id, list(INPUTS))
         pipe.zrem(BUFFER, *(_member(run, item) for run, item in members))
         pipe.execute()
-
-
-def _hand_over(member: Member, exc: Exception, res: Resources) -> None:
-    """Send an item to the store task, which retries or dead-letters it alone."""
-    run_id, item_id = member
-    countdown, retries = 0.0, 0
-    if isinstance(exc, Retryable):
-        # The batch was the first attempt: the store task goes on from the second.
-        Stats(res.redis).retried("store")
-        countdown = backoff(0, res.settings.retry_backoff_max, exc.retry_after)
-        retries = 1
-    store_task.apply_async(args=[item_id, run_id], countdown=countdown, retries=retries,
-                           queue="store")  # fmt: skip
 
 
 def flush_due(res: Resources) -> int:
