@@ -21,7 +21,8 @@ class ItemMissing(LookupError):  # noqa: N818 - reads as the condition it report
     """The item is gone from the store (finished long ago, or never was)."""
 
 
-def _encode(record: Record, compress: bool = True) -> bytes:
+def encode(record: Record, compress: bool = True) -> bytes:
+    """A record as stored: its JSON, zlib-compressed when large and `compress` is on."""
     raw = record.model_dump_json().encode()
     return zlib.compress(raw, 1) if compress and len(raw) > COMPRESS_ABOVE else raw
 
@@ -33,7 +34,8 @@ def _decode(raw: bytes | str) -> bytes | str:
     return raw
 
 
-def _key(item_id: str, kind: type[Record] | str) -> str:
+def item_key(item_id: str, kind: type[Record] | str) -> str:
+    """The Redis key of one record kind of an item."""
     name = kind if isinstance(kind, str) else kind.__name__
     return f"{PREFIX}:{item_id}:{name}"
 
@@ -56,27 +58,27 @@ class ItemStore:
         item_id = getattr(record, "item_id", None)
         if not isinstance(item_id, str):
             raise TypeError(f"{type(record).__name__} has no item_id")
-        self._redis.set(_key(item_id, type(record)), _encode(record))
+        self._redis.set(item_key(item_id, type(record)), encode(record))
 
     def save_as(self, item_id: str, record: Record, *, compress: bool = True) -> None:
         """Store a record that carries no item id of its own (compressed when large, by default)."""
-        self._redis.set(_key(item_id, type(record)), _encode(record, compress))
+        self._redis.set(item_key(item_id, type(record)), encode(record, compress))
 
     def load(self, item_id: str, kind: type[R]) -> R:
         """Load the record of this kind for the item, or raise ItemMissing."""
-        raw = self._redis.get(_key(item_id, kind))
+        raw = self._redis.get(item_key(item_id, kind))
         if raw is None:
             raise ItemMissing(f"{kind.__name__} of item {item_id}")
         return kind.model_validate_json(_decode(raw))
 
     def raw_each(self, item_ids: list[str], kind: type[Record]) -> list[bytes | str | None]:
         """The stored JSON of one record kind for many items, in one round trip (None: gone)."""
-        found = self._redis.mget([_key(item_id, kind) for item_id in item_ids])
+        found = self._redis.mget([item_key(item_id, kind) for item_id in item_ids])
         return [None if raw is None else _decode(raw) for raw in found]
 
     def raw(self, item_id: str, kind: type[Record]) -> str | None:
         """The stored JSON of a record, for dead letters."""
-        raw = self._redis.get(_key(item_id, kind))
+        raw = self._redis.get(item_key(item_id, kind))
         if raw is None:
             return None
         text = _decode(raw)
@@ -84,15 +86,15 @@ class ItemStore:
 
     def put_raw(self, item_id: str, kind_name: str, raw: str) -> None:
         """Put back a record's stored JSON (a dead letter's input, on replay): in flight again."""
-        self._redis.set(_key(item_id, kind_name), raw)
+        self._redis.set(item_key(item_id, kind_name), raw)
 
     def finish(self, item_id: str) -> None:
         """The item reached a terminal outcome: its records expire after the TTL."""
         pipe = self._redis.pipeline(transaction=False)
         for kind in KINDS:
-            pipe.expire(_key(item_id, kind), self._ttl)
+            pipe.expire(item_key(item_id, kind), self._ttl)
         pipe.execute()
 
     def delete(self, item_id: str, kinds: list[type[Record]]) -> None:
         """Forget an item's records at once."""
-        self._redis.delete(*(_key(item_id, kind) for kind in kinds))
+        self._redis.delete(*(item_key(item_id, kind) for kind in kinds))

@@ -21,32 +21,47 @@ RUN_TTL = 7 * 86_400
 CPU_FIELD = "cpu_us"
 
 # Count once per (stage, item, run, event): a redelivered message must not count twice.
-# ARGV[5]/ARGV[6]: the stage's CPU microseconds for this item and their field, added in the same
+# `cpu`/`cpu_field`: the stage's CPU microseconds for this item and their field, added in the same
 # call so timing costs no extra round trip (and a redelivery does not add its time twice).
-# ARGV[7]/ARGV[8]: the item's in-flight member, added on entry ('1') and removed on its outcome.
+# `member`/`entering`: the item's in-flight member, added on entry ('1') and removed on its outcome.
 # TIME before writes is allowed: scripts are replicated by their effects (Redis 5 and later).
-_COUNT_ONCE = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  if ARGV[8] == '1' then
-    redis.call('ZADD', KEYS[5], redis.call('TIME')[1], ARGV[7])
+_COUNT_FN = """
+local function count(guard, global, reasons, run, inflight,
+                     ttl, field, reason, run_ttl, cpu, cpu_field, member, entering)
+  if not redis.call('SET', guard, '1', 'NX', 'EX', ttl) then return 0 end
+  if entering == '1' then
+    redis.call('ZADD', inflight, redis.call('TIME')[1], member)
   else
-    redis.call('ZREM', KEYS[5], ARGV[7])
+    redis.call('ZREM', inflight, member)
   end
-  redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
-  if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[3], ARGV[3], 1) end
-  if KEYS[4] ~= '' then
-    redis.call('HINCRBY', KEYS[4], ARGV[2], 1)
-    if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[3], 1) end
-    redis.call('EXPIRE', KEYS[4], ARGV[4])
+  redis.call('HINCRBY', global, field, 1)
+  if reason ~= '' then redis.call('HINCRBY', reasons, reason, 1) end
+  if run ~= '' then
+    redis.call('HINCRBY', run, field, 1)
+    if reason ~= '' then redis.call('HINCRBY', run, reason, 1) end
+    redis.call('EXPIRE', run, run_ttl)
   end
-  if ARGV[5] ~= '0' then
-    redis.call('HINCRBY', KEYS[2], ARGV[6], ARGV[5])
-    if KEYS[4] ~= '' then redis.call('HINCRBY', KEYS[4], ARGV[6], ARGV[5]) end
+  if cpu ~= '0' then
+    redis.call('HINCRBY', global, cpu_field, cpu)
+    if run ~= '' then redis.call('HINCRBY', run, cpu_field, cpu) end
   end
   return 1
 end
-return 0
 """
+# KEYS: global, reasons, run ('' for none), in-flight set, then one guard per item.
+# ARGV: guard TTL, field, reason field, run TTL, CPU us, CPU field, entering, then one member per
+# item. One call counts a whole batch of one stage and run; returns 1 or 0 per item.
+_COUNT_EACH = (
+    _COUNT_FN
+    + """
+local counted = {}
+for i = 5, #KEYS do
+  counted[#counted + 1] = count(KEYS[i], KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2],
+                                ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[i + 3], ARGV[7])
+end
+return counted
+"""
+)
 
 
 def _text(value: bytes | str) -> str:
@@ -74,24 +89,33 @@ class Stats:
 
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
-        self._count = client.register_script(_COUNT_ONCE)
+        self._count = client.register_script(_COUNT_EACH)
 
     def _bump(
-        self, stage: str, item: str, run_id: str | None, event: str, reason: str, cpu: float = 0.0
-    ) -> bool:
+        self,
+        stage: str,
+        items: list[str],
+        run_id: str | None,
+        event: str,
+        reason: str,
+        cpu: float = 0.0,
+    ) -> list[bool]:
         # One guard for every outcome: an item leaves a stage once, whichever way.
         kind = "in" if event == "in" else "outcome"
-        guard = f"wire:once:{stage}:{kind}:{run_id or '-'}:{item}"
-        keys = [guard, GLOBAL, REASONS, run_key(run_id) if run_id else "", INFLIGHT]
+        guards = [f"wire:once:{stage}:{kind}:{run_id or '-'}:{item}" for item in items]
+        keys = [GLOBAL, REASONS, run_key(run_id) if run_id else "", INFLIGHT, *guards]
         field = f"{stage}:{event}"
         reason_field = f"r:{stage}:{event}:{reason}" if reason else ""
         args: list[str | int] = [GUARD_TTL, field, reason_field, RUN_TTL, round(cpu * 1e6)]
-        args += [f"{stage}:{CPU_FIELD}", inflight_member(stage, run_id, item), int(kind == "in")]
-        return bool(self._count(keys=keys, args=args))
+        args += [f"{stage}:{CPU_FIELD}", int(kind == "in")]
+        args += [inflight_member(stage, run_id, item) for item in items]
+        counted = self._count(keys=keys, args=args)
+        # In a pipeline the reply comes with execute(): the caller reads it there.
+        return [bool(c) for c in counted] if isinstance(counted, list) else []
 
     def entered(self, stage: str, item: str, run_id: str | None) -> bool:
         """Count an item sent into a stage; False when it was counted already."""
-        return self._bump(stage, item, run_id, "in", "")
+        return any(self._bump(stage, [item], run_id, "in", ""))
 
     def outcome(
         self,
@@ -103,16 +127,21 @@ class Stats:
         cpu_seconds: float = 0.0,
     ) -> bool:
         """Count the item's one outcome in a stage (and the CPU it took); False if it had one."""
+        return any(self.outcome_each(stage, [item], run_id, outcome, reason, cpu_seconds))
+
+    def outcome_each(
+        self,
+        stage: str,
+        items: list[str],
+        run_id: str | None,
+        outcome: str,
+        reason: str = "",
+        cpu_seconds: float = 0.0,
+    ) -> list[bool]:
+        """Count one outcome (and CPU) for each of many items of a run, in one call."""
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome}")
-        return self._bump(stage, item, run_id, outcome, reason, cpu_seconds)
-
-    def add_cpu(self, stage: str, run_id: str | None, seconds: float) -> None:
-        """Add CPU a stage spent on an item before its outcome (a parked store's own share)."""
-        field, micros = f"{stage}:{CPU_FIELD}", round(seconds * 1e6)
-        self._redis.hincrby(GLOBAL, field, micros)
-        if run_id:
-            self._redis.hincrby(run_key(run_id), field, micros)
+        return self._bump(stage, items, run_id, outcome, reason, cpu_seconds)
 
     def retried(self, stage: str) -> None:
         """Count one retry of a stage (every retry counts)."""

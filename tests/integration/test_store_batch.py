@@ -23,7 +23,7 @@ from tests.conftest import FIXTURES
 from tests.fleet_env import fleet_env  # noqa: F401 - a fixture
 from workers import fused, store_batch
 from workers.resources import resources
-from workers.stats import STORE_BUFFER, Stats
+from workers.stats import INFLIGHT, STORE_BUFFER, Stats
 
 pytestmark = pytest.mark.usefixtures("fleet_env", "redis_client")
 RUN = "run-batch"
@@ -53,10 +53,10 @@ def _record(n: int) -> StoredArticle:
     return StoredArticle(article=article, dedup=dedup, classification=labels)
 
 
-def _park(n: int) -> None:
+def _park(n: int, run_id: str | None = RUN) -> None:
     res = resources()
-    Stats(res.redis).entered("store", f"item-{n}", RUN)
-    store_batch.park(_record(n), RUN, res)
+    Stats(res.redis).entered("store", f"item-{n}", run_id)
+    store_batch.park(_record(n), run_id, res)
 
 
 def _rows() -> int:
@@ -76,6 +76,17 @@ def test_parked_items_wait_until_they_fill_a_batch_then_go_in_one(
     assert (_rows(), counts.get("store", "out"), counts.in_flight()) == (3, 3, 0)
     assert store_batch.parked(redis_client) == 0
     assert not redis_client.exists("wire:item:item-1:Article")  # written: the records go
+
+
+def test_a_batch_of_two_runs_counts_each_item_in_its_own_run(redis_client: redis.Redis) -> None:
+    _park(1)
+    _park(2, None)  # scheduled polling's items have no run
+    _park(3)
+    counts, fleet = Stats(redis_client).read(RUN), Stats(redis_client).read()
+    assert (counts.get("store", "out"), counts.in_flight()) == (2, 0)
+    assert (fleet.get("store", "out"), fleet.in_flight()) == (3, 0)
+    assert counts.cpu_seconds("store") > 0  # the parks' and the write's CPU
+    assert redis_client.zcard(INFLIGHT) == 0  # each item's own member left the in-flight set
 
 
 def test_the_first_park_arms_one_timer(batches_of_three: list[dict[str, Any]]) -> None:
