@@ -134,6 +134,7 @@ class Watch:
         # child) keeps what it spent.
         self.cpu: dict[int, float] = {}
         self.cpu_at_start = self.cpu_total()
+        self.main_at_start = self.cpu.get(cpu_main.pid, 0.0)
 
     def children(self) -> list[psutil.Process]:
         """The CPU worker's pool processes."""
@@ -240,6 +241,7 @@ def _measured_run(corpus: Corpus, env: dict[str, str], cpu: int, folder: Path) -
         finished = _wait_done(stats, run_id, watch, timeout=corpus.copies * 2 + 120)
         elapsed = time.perf_counter() - started
         worker_cpu = watch.cpu_total() - watch.cpu_at_start
+        main_cpu = watch.cpu[watch.main.pid] - watch.main_at_start
         other_cpu = {n: cpu_seconds(ps) - others_at_start[n] for n, ps in others.items()}
     counts = stats.read(run_id)
     rows = _stored_rows(env["WIRE_DATABASE_URL"])
@@ -256,6 +258,8 @@ def _measured_run(corpus: Corpus, env: dict[str, str], cpu: int, folder: Path) -
         "articles_per_second": round(stored / elapsed, 1),
         "stage_cpu_ms": _stage_cpu(counts),
         "cpu_worker_ms_per_article": round(1000 * worker_cpu / max(stored, 1), 2),
+        # The prefork parent: it consumes, acks and sends events, while its children run tasks.
+        "cpu_worker_parent_ms_per_article": round(1000 * main_cpu / max(stored, 1), 2),
         "other_cpu_ms_per_article": {
             n: round(1000 * c / max(stored, 1), 2) for n, c in other_cpu.items()
         },
