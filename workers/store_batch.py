@@ -9,12 +9,16 @@ one's outcome and removes them. No row waits on one process: members of a flushe
 taken again by the next flush once the lease ends (the store is idempotent), and an item whose
 member was lost is still in flight, where the reconciler finds it and sends it to `wire.store`.
 
-A flush runs when the parked members that are not leased fill a batch (in the parking task), when
-the earliest parked member is due (a `wire.store_flush` timer task) and at every reconciler tick.
+A flush runs when the parked members that are not leased fill a batch (in the parking task), in a
+`wire.store_flush` timer task one wait after the first park of a spell (it writes everything
+parked, so a steady flow of articles costs one timer task per wait, not one per article) and at
+every reconciler tick.
 """
 
 import logging
+import math
 import time
+import uuid
 from typing import Any, cast
 
 import redis
@@ -41,6 +45,12 @@ from workers.tasks import store_task
 log = logging.getLogger("wire.stage")
 
 TIMER = "wire:store:flush-timer"
+# The timer holds its flush task's token and outlives the countdown by this much, so a flush task
+# that waits behind a busy worker's queue still finds its own timer: had the key lapsed first, the
+# next park would arm a second chain of flushes, each re-arming itself (under a backlog that grew
+# to one flush task per article). A lost flush task holds the timer this long at most; the
+# reconciler's flushes and full batches write in the meantime.
+TIMER_GRACE_SECONDS = 30
 # Far longer than a batch takes to write (tens of ms): a lease that ends while its flusher still
 # writes costs a second write of the same rows, never a lost one; a dead flusher's batch waits
 # this long for the next flush.
@@ -53,7 +63,8 @@ _LEASE = "for _, m in ipairs(ready) do redis.call('ZADD', KEYS[1], t + tonumber(
 # The whole park in one call (one command instead of eight: a row's client CPU is mostly Redis
 # commands). KEYS: buffer, timer, the article's, verdict's and labels' keys, the entry's and the
 # page's keys, the global counters, the run's counters ('' for none). ARGV: batch size, lease,
-# member, wait, the three records, the CPU field, the park's CPU us. Returns {timer armed,
+# member, wait, the three records, the CPU field, the park's CPU us, the timer's token and its
+# life in ms. Returns {timer armed,
 # members leased} (the members only when the parked, unleased ones fill a batch).
 _PARK = (
     _NOW
@@ -67,7 +78,7 @@ end
 local horizon = t + tonumber(ARGV[4])
 redis.call('ZADD', KEYS[1], 'NX', horizon, ARGV[3])
 local armed = 0
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', math.ceil(tonumber(ARGV[4]) * 1000)) then
+if redis.call('SET', KEYS[2], ARGV[10], 'NX', 'PX', ARGV[11]) then
   armed = 1
 end
 if redis.call('ZCOUNT', KEYS[1], '-inf', horizon) < tonumber(ARGV[1]) then return {armed} end
@@ -76,24 +87,33 @@ local ready = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', horizon, 'LIMIT', 0, 
     + _LEASE
     + "return {armed, unpack(ready)}\n"
 )
-# KEYS: buffer. ARGV: batch size, lease. Leases and returns the members that are due.
+# KEYS: buffer. ARGV: batch size, lease, ahead. Leases and returns the members due within
+# `ahead` seconds.
 _CLAIM = (
     _NOW
-    + "local ready = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', t, 'LIMIT', 0, ARGV[1])\n"
+    + "local horizon = t + tonumber(ARGV[3])\n"
+    + "local ready = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', horizon, 'LIMIT', 0, ARGV[1])\n"
     + _LEASE
     + "return ready\n"
 )
-# KEYS: buffer, timer. Arms the timer for the earliest member; its delay in ms, or -1.
+# KEYS: buffer, timer. ARGV: token, grace ms, wait ms. Unless a timer is armed, arms one for the
+# earliest member, or one wait ahead if that is later (a lease of a live flusher ends later);
+# its delay in ms, or -1.
 _ARM = (
     _NOW
     + """
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #first == 0 then return -1 end
-local delay = math.max(math.ceil((tonumber(first[2]) - t) * 1000), 50)
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', delay) then return delay end
+local delay = math.max(math.min(math.ceil((tonumber(first[2]) - t) * 1000), ARGV[3]), 50)
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', delay + tonumber(ARGV[2])) then
+  return delay
+end
 return -1
 """
 )
+# KEYS: timer. ARGV: token. Deletes the timer when it is this token's; 1 when it was.
+_DISARM = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
+_DISARM += "return 0\n"
 
 
 def _member(run_id: str | None, item_id: str) -> str:
@@ -124,9 +144,11 @@ def park(record: StoredArticle, run_id: str | None, res: Resources) -> None:
     ]
     # The parking's own CPU, counted now: the flush counts its share when the row is written.
     args += [f"store:{CPU_FIELD}", round((time.thread_time() - started) * 1e6)]
+    token = uuid.uuid4().hex
+    args += [token, round((wait + TIMER_GRACE_SECONDS) * 1000)]
     armed, *ready = cast(list[Any], res.redis.register_script(_PARK)(keys, args))
     if armed:
-        flush_task.apply_async(countdown=wait)
+        flush_task.apply_async(args=(token,), countdown=wait)
     if ready:
         write([_parse(m) for m in ready], res)
 
@@ -203,11 +225,11 @@ def _count(res: Resources, members: list[Member], outcome: str, reason: str, cpu
         pipe.execute()
 
 
-def flush_due(res: Resources) -> int:
-    """Write every parked member that is due, a batch at a time; how many were taken."""
+def flush_due(res: Resources, ahead: float = 0.0) -> int:
+    """Write every parked member due within `ahead` seconds, a batch at a time; how many."""
     size, taken = res.settings.store_batch_size, 0
     while True:
-        raw = cast(list[Any], res.redis.eval(_CLAIM, 1, BUFFER, size, LEASE_SECONDS))
+        raw = cast(list[Any], res.redis.eval(_CLAIM, 1, BUFFER, size, LEASE_SECONDS, ahead))
         if raw:
             write([_parse(m) for m in raw], res)
             taken += len(raw)
@@ -221,12 +243,28 @@ def parked(client: redis.Redis) -> int:
 
 
 @app.task(name=flow.STORE_FLUSH_TASK)
-def flush_task() -> int:
-    """The buffer's timer: write what is due, then arm the timer for the earliest member left."""
+def flush_task(token: str | None = None) -> int:
+    """The buffer's timer: write what is due, then arm the timer for the earliest member left.
+
+    Only the task of the armed timer (its token) re-arms it, and a flush sent without one (the
+    reconciler's) only when none is armed: there is one chain of timer tasks at a time.
+    """
     res = resources()
-    res.redis.delete(TIMER)  # this is the timer's own task: it has fired
-    taken = flush_due(res)
-    delay = int(cast(int, res.redis.eval(_ARM, 2, BUFFER, TIMER)))
-    if delay >= 0:
-        flush_task.apply_async(countdown=delay / 1000)
+    owner = token is not None and bool(res.redis.eval(_DISARM, 1, TIMER, token))
+    # Everything parked is taken, not only what is due: the members parked since the timer was
+    # armed would each come due a moment later, and a timer armed for each would write them one
+    # by one (under steady load, one flush task per article). Members leased by a live flusher
+    # are taken only when their lease is within one wait of its end.
+    taken = flush_due(res, ahead=res.settings.store_batch_wait)
+    if owner or token is None:
+        _arm(res)
     return taken
+
+
+def _arm(res: Resources) -> None:
+    """Arm the timer for the earliest parked member, unless a timer is armed."""
+    token = uuid.uuid4().hex
+    grace, wait = TIMER_GRACE_SECONDS * 1000, math.ceil(res.settings.store_batch_wait * 1000)
+    delay = int(cast(int, res.redis.eval(_ARM, 2, BUFFER, TIMER, token, grace, wait)))
+    if delay >= 0:
+        flush_task.apply_async(args=(token,), countdown=delay / 1000)

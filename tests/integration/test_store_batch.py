@@ -89,10 +89,35 @@ def test_a_batch_of_two_runs_counts_each_item_in_its_own_run(redis_client: redis
     assert redis_client.zcard(INFLIGHT) == 0  # each item's own member left the in-flight set
 
 
-def test_the_first_park_arms_one_timer(batches_of_three: list[dict[str, Any]]) -> None:
+def test_the_first_park_arms_one_timer(
+    redis_client: redis.Redis, batches_of_three: list[dict[str, Any]]
+) -> None:
     _park(1)
     _park(2)
-    assert batches_of_three == [{"countdown": 0.05}]
+    (timer,) = batches_of_three
+    assert timer["countdown"] == 0.05
+    assert redis_client.get(store_batch.TIMER) == timer["args"][0].encode()  # its token
+    # It outlives the wait: a flush task late behind a busy worker still finds its own timer.
+    assert redis_client.pttl(store_batch.TIMER) > 1000 * (
+        0.05 + store_batch.TIMER_GRACE_SECONDS / 2
+    )
+
+
+def test_only_the_armed_timers_task_arms_the_next(
+    redis_client: redis.Redis, batches_of_three: list[dict[str, Any]]
+) -> None:
+    _park(1)
+    redis_client.delete(store_batch.TIMER)  # it lapsed while its task waited in a busy queue
+    _park(2)  # so this park armed a second timer
+    late, armed = (sent["args"][0] for sent in batches_of_three)
+    # A live flusher holds both (for 30 s): something is left for a timer to come back to.
+    assert len(redis_client.eval(store_batch._CLAIM, 1, STORE_BUFFER, 3, 30, 1)) == 2
+    assert store_batch.flush_task(late) == 0
+    assert len(batches_of_three) == 2  # the lapsed timer's task leaves the armed one alone
+    assert redis_client.get(store_batch.TIMER) == armed.encode()
+    store_batch.flush_task(armed)
+    (again,) = batches_of_three[2:]  # the armed timer's task arms the next
+    assert redis_client.get(store_batch.TIMER) == again["args"][0].encode()
 
 
 def test_a_flush_writes_what_is_due_and_nothing_before(redis_client: redis.Redis) -> None:
@@ -104,16 +129,31 @@ def test_a_flush_writes_what_is_due_and_nothing_before(redis_client: redis.Redis
     assert Stats(redis_client).read(RUN).get("store", "out") == 1
 
 
-def test_the_timer_task_arms_itself_for_what_is_left(
-    monkeypatch: pytest.MonkeyPatch, batches_of_three: list[dict[str, Any]]
+def test_the_timer_task_writes_everything_parked_not_only_what_is_due(
+    monkeypatch: pytest.MonkeyPatch,
+    redis_client: redis.Redis,
+    batches_of_three: list[dict[str, Any]],
 ) -> None:
     monkeypatch.setenv("WIRE_STORE_BATCH_WAIT", "30")  # read at the first resources() below
     _park(1)
+    _park(2)  # parked after the timer was armed: due later than it
+    (timer,) = batches_of_three
+    assert store_batch.flush_task(timer["args"][0]) == 2
+    assert (_rows(), store_batch.parked(redis_client)) == (2, 0)
+    assert len(batches_of_three) == 1  # nothing left: the next park arms the next timer
+
+
+def test_the_timer_task_arms_itself_for_what_a_live_flusher_holds(
+    redis_client: redis.Redis, batches_of_three: list[dict[str, Any]]
+) -> None:
+    _park(1)
     batches_of_three.clear()
-    resources().redis.delete(store_batch.TIMER)
+    redis_client.delete(store_batch.TIMER)
+    # Another flusher leased it (for 30 s) and is writing it.
+    assert redis_client.eval(store_batch._CLAIM, 1, STORE_BUFFER, 3, 30, 1) == [b"run-batch|item-1"]
     assert store_batch.flush_task() == 0
-    (again,) = batches_of_three
-    assert 25 < again["countdown"] <= 30
+    (again,) = batches_of_three  # one wait ahead, not at the lease's end
+    assert again["countdown"] == 0.05
 
 
 def test_a_batch_whose_flusher_died_is_written_once_the_lease_ends(
@@ -122,7 +162,7 @@ def test_a_batch_whose_flusher_died_is_written_once_the_lease_ends(
     monkeypatch.setattr(store_batch, "LEASE_SECONDS", 0.2)
     _park(1)
     time.sleep(0.1)
-    leased = redis_client.eval(store_batch._CLAIM, 1, STORE_BUFFER, 3, 0.2)
+    leased = redis_client.eval(store_batch._CLAIM, 1, STORE_BUFFER, 3, 0.2, 0)
     assert leased == [b"run-batch|item-1"]  # ... and its flusher dies here
     assert store_batch.flush_due(resources()) == 0  # leased: not taken twice
     time.sleep(0.25)
@@ -141,7 +181,7 @@ def test_a_failed_batch_sends_each_item_to_the_store_task(
     monkeypatch.setattr(store_batch, "store_many", unavailable)
     for n in (1, 2, 3):
         _park(n)
-    handed = [kw for kw in batches_of_three if "args" in kw]
+    handed = [kw for kw in batches_of_three if "queue" in kw]
     assert sorted(kw["args"][0] for kw in handed) == ["item-1", "item-2", "item-3"]
     assert {(kw["queue"], kw["retries"]) for kw in handed} == {("store", 1)}
     assert store_batch.parked(redis_client) == 0
@@ -156,7 +196,7 @@ def test_an_unreadable_record_goes_alone_to_the_store_task(
     redis_client.set("wire:item:item-1:Article", b'{"item_id": "item-1"}')  # not an Article
     _park(2)
     _park(3)
-    assert [kw["args"][0] for kw in batches_of_three if "args" in kw] == ["item-1"]
+    assert [kw["args"][0] for kw in batches_of_three if "queue" in kw] == ["item-1"]
     assert _rows() == 2
     assert store_batch.parked(redis_client) == 0
 
