@@ -45,12 +45,10 @@ from workers.tasks import store_task
 log = logging.getLogger("wire.stage")
 
 TIMER = "wire:store:flush-timer"
-# The timer holds its flush task's token and outlives the countdown by this much, so a flush task
-# that waits behind a busy worker's queue still finds its own timer: had the key lapsed first, the
-# next park would arm a second chain of flushes, each re-arming itself (under a backlog that grew
-# to one flush task per article). A lost flush task holds the timer this long at most; the
-# reconciler's flushes and full batches write in the meantime.
-TIMER_GRACE_SECONDS = 30
+# The timer holds its flush task's token and lives as long as the task's countdown. A task that
+# waits behind a busy worker's queue past it finds another token there and arms nothing, so
+# chains of timer tasks never pile up (each re-arming itself, they once came to one flush task
+# per article); a lost task (its worker killed) holds back the next timer only that long.
 # Far longer than a batch takes to write (tens of ms): a lease that ends while its flusher still
 # writes costs a second write of the same rows, never a lost one; a dead flusher's batch waits
 # this long for the next flush.
@@ -96,7 +94,7 @@ _CLAIM = (
     + _LEASE
     + "return ready\n"
 )
-# KEYS: buffer, timer. ARGV: token, grace ms, wait ms. Unless a timer is armed, arms one for the
+# KEYS: buffer, timer. ARGV: token, wait ms. Unless a timer is armed, arms one for the
 # earliest member, or one wait ahead if that is later (a lease of a live flusher ends later);
 # its delay in ms, or -1.
 _ARM = (
@@ -104,8 +102,8 @@ _ARM = (
     + """
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #first == 0 then return -1 end
-local delay = math.max(math.min(math.ceil((tonumber(first[2]) - t) * 1000), ARGV[3]), 50)
-if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', delay + tonumber(ARGV[2])) then
+local delay = math.max(math.min(math.ceil((tonumber(first[2]) - t) * 1000), ARGV[2]), 50)
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', delay) then
   return delay
 end
 return -1
@@ -145,7 +143,7 @@ def park(record: StoredArticle, run_id: str | None, res: Resources) -> None:
     # The parking's own CPU, counted now: the flush counts its share when the row is written.
     args += [f"store:{CPU_FIELD}", round((time.thread_time() - started) * 1e6)]
     token = uuid.uuid4().hex
-    args += [token, round((wait + TIMER_GRACE_SECONDS) * 1000)]
+    args += [token, math.ceil(wait * 1000)]
     armed, *ready = cast(list[Any], res.redis.register_script(_PARK)(keys, args))
     if armed:
         flush_task.apply_async(args=(token,), countdown=wait)
@@ -264,7 +262,7 @@ def flush_task(token: str | None = None) -> int:
 def _arm(res: Resources) -> None:
     """Arm the timer for the earliest parked member, unless a timer is armed."""
     token = uuid.uuid4().hex
-    grace, wait = TIMER_GRACE_SECONDS * 1000, math.ceil(res.settings.store_batch_wait * 1000)
-    delay = int(cast(int, res.redis.eval(_ARM, 2, BUFFER, TIMER, token, grace, wait)))
+    wait = math.ceil(res.settings.store_batch_wait * 1000)
+    delay = int(cast(int, res.redis.eval(_ARM, 2, BUFFER, TIMER, token, wait)))
     if delay >= 0:
         flush_task.apply_async(args=(token,), countdown=delay / 1000)

@@ -97,10 +97,6 @@ def test_the_first_park_arms_one_timer(
     (timer,) = batches_of_three
     assert timer["countdown"] == 0.05
     assert redis_client.get(store_batch.TIMER) == timer["args"][0].encode()  # its token
-    # It outlives the wait: a flush task late behind a busy worker still finds its own timer.
-    assert redis_client.pttl(store_batch.TIMER) > 1000 * (
-        0.05 + store_batch.TIMER_GRACE_SECONDS / 2
-    )
 
 
 def test_only_the_armed_timers_task_arms_the_next(
