@@ -44,11 +44,11 @@ from workers.tasks import store_task
 
 log = logging.getLogger("wire.stage")
 
-TIMER = "wire:store:flush-timer"
 # The timer holds its flush task's token and lives as long as the task's countdown. A task that
 # waits behind a busy worker's queue past it finds another token there and arms nothing, so
 # chains of timer tasks never pile up (each re-arming itself, they once came to one flush task
 # per article); a lost task (its worker killed) holds back the next timer only that long.
+TIMER = "wire:store:flush-timer"
 # Far longer than a batch takes to write (tens of ms): a lease that ends while its flusher still
 # writes costs a second write of the same rows, never a lost one; a dead flusher's batch waits
 # this long for the next flush.
@@ -62,8 +62,8 @@ _LEASE = "for _, m in ipairs(ready) do redis.call('ZADD', KEYS[1], t + tonumber(
 # commands). KEYS: buffer, timer, the article's, verdict's and labels' keys, the entry's and the
 # page's keys, the global counters, the run's counters ('' for none). ARGV: batch size, lease,
 # member, wait, the three records, the CPU field, the park's CPU us, the timer's token and its
-# life in ms. Returns {timer armed,
-# members leased} (the members only when the parked, unleased ones fill a batch).
+# life in ms. Returns {timer armed, members leased} (the members only when the parked, unleased
+# ones fill a batch).
 _PARK = (
     _NOW
     + """
@@ -242,7 +242,7 @@ def parked(client: redis.Redis) -> int:
 
 @app.task(name=flow.STORE_FLUSH_TASK)
 def flush_task(token: str | None = None) -> int:
-    """The buffer's timer: write what is due, then arm the timer for the earliest member left.
+    """The buffer's timer: write what is parked (due within one wait), then arm it for the rest.
 
     Only the task of the armed timer (its token) re-arms it, and a flush sent without one (the
     reconciler's) only when none is armed: there is one chain of timer tasks at a time.
