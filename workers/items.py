@@ -60,9 +60,9 @@ class ItemStore:
             raise TypeError(f"{type(record).__name__} has no item_id")
         self._redis.set(item_key(item_id, type(record)), encode(record))
 
-    def save_as(self, item_id: str, record: Record, *, compress: bool = True) -> None:
-        """Store a record that carries no item id of its own (compressed when large, by default)."""
-        self._redis.set(item_key(item_id, type(record)), encode(record, compress))
+    def save_as(self, item_id: str, record: Record) -> None:
+        """Store a record that carries no item id of its own."""
+        self._redis.set(item_key(item_id, type(record)), encode(record))
 
     def load(self, item_id: str, kind: type[R]) -> R:
         """Load the record of this kind for the item, or raise ItemMissing."""
