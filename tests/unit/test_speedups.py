@@ -13,11 +13,17 @@ import trafilatura.xpaths
 from lxml import etree
 from lxml.html import FormElement, HtmlElement, document_fromstring
 
-from pipeline import xpath_filters
 from pipeline.clean import extract
 from pipeline.policy import CleanLimits
-from pipeline.speedups import install, stock_trafilatura
-from pipeline.xpath_filters import FILTERS, Filter
+from pipeline.speedups import (
+    FILTERS,
+    install,
+    install_filters,
+    restore_filters,
+    slot,
+    stock_trafilatura,
+)
+from pipeline.xpath_filters import Filter
 from tests.conftest import FIXTURES
 
 # Every branch of every filter, and near misses: attribute order (`@id|@class` reads the first
@@ -58,6 +64,20 @@ CASES = """
 <h3 class="byline">bl</h3><h4 itemprop="the author">ia</h4><div id="zuozhe">z</div>
 <span class="posted-by">pb</span><em data-component="Byline">em</em><em id="Author">ea</em>
 <em class="screenname">sn</em><b class="Byline">bb</b>
+<div class="content"><span class="post">not a container</span><article class="post">first</article>
+<article class="post">second, after a sibling that matched</article>
+<section><div class="article-body">the first of its own siblings</div></section></div>
+<section><main id="Main-Content">m</main></section>
+<section><div class="x Main-Content">mc</div></section>
+<section><div class="Page-Content">pc</div></section>
+<section><div class="FullText">ft</div></section><section class="story-content">sc</section>
+<div class="post-meta"><a href="/c/one">one</a><a>no href</a>
+<div class="meta"><a href="/c/two">two</a></div></div>
+<div id="postpath-x"><a href="/c/3">3</a></div>
+<ul><li class="cat-links"><a href="/category/x">x</a></li></ul>
+<span class="postcategory"><a href="/c/y">y</a></span>
+<div class="row"><a href="/tag/a">a</a></div><div class="tagcloud"><a href="/tag/b">b</a></div>
+<p class="entry-meta"><a href="/tag/c">c</a></p><nav class="topics-nav"><a href="/tag/d">d</a></nav>
 </body></html>
 """
 
@@ -66,31 +86,31 @@ def _expressions() -> Iterator[tuple[Filter, Any]]:
     """Each filter with trafilatura's own expression."""
     with stock_trafilatura():
         for item in FILTERS:
-            expressions, index = xpath_filters._slot(item.name)
+            expressions, index = slot(item.name)
             yield item, expressions[index]
 
 
 def _trees() -> list[HtmlElement]:
-    """The cases' document, a subtree of it, and a subtree copied into its own document."""
+    """The cases' document, every element of it as the context (`//` still reads the whole
+    document from there) and the body copied into its own document."""
     root = document_fromstring(CASES)
-    body = root.find("body")
-    return [root, body, deepcopy(body)]
+    return [root, *root.iterdescendants(etree.Element), deepcopy(root.find("body"))]
 
 
 @pytest.mark.parametrize(
     ("item", "expression"), list(_expressions()), ids=[item.name for item in FILTERS]
 )
 def test_each_filter_finds_what_its_expression_finds(item: Filter, expression: Any) -> None:
-    for tree in _trees():
-        expected = expression(tree)
-        assert expected, f"{item.name}: the cases exercise nothing"
-        assert item(tree) == expected
+    trees = _trees()
+    assert expression(trees[0]), f"{item.name}: the cases exercise nothing"
+    for tree in trees:
+        assert item(tree) == expression(tree)
 
 
 def test_every_filter_mirrors_the_trafilatura_pinned_here() -> None:
     assert install() == [item.name for item in FILTERS]
     for item in FILTERS:
-        expressions, index = xpath_filters._slot(item.name)
+        expressions, index = slot(item.name)
         assert expressions[index] is item
 
 
@@ -103,15 +123,15 @@ def test_no_pattern_matches_an_empty_string() -> None:
 
 def test_an_expression_of_another_text_is_left_in_place() -> None:
     item = FILTERS[0]
-    expressions, index = xpath_filters._slot(item.name)
+    expressions, index = slot(item.name)
     with stock_trafilatura():
         other = etree.XPath(".//div[@class='changed']")
         saved, expressions[index] = expressions[index], other
         try:
-            assert item.name not in xpath_filters.install()
+            assert item.name not in install_filters()
             assert expressions[index] is other
         finally:
-            xpath_filters.restore()
+            restore_filters()
             expressions[index] = saved
     assert expressions[index] is item
 
@@ -130,7 +150,7 @@ def test_stock_trafilatura_is_trafilatura_as_released_for_its_block() -> None:
 
 def _current() -> list[Any]:
     """What trafilatura's lists hold now in the filters' places."""
-    places = [xpath_filters._slot(item.name) for item in FILTERS]
+    places = [slot(item.name) for item in FILTERS]
     return [expressions[index] for expressions, index in places]
 
 
@@ -162,14 +182,14 @@ def test_extraction_is_the_same_with_the_filters_on_every_fixture_page() -> None
     seen: Counter[str] = Counter()
     checked = list(_expressions())
     for item, expression in checked:
-        expressions, index = xpath_filters._slot(item.name)
+        expressions, index = slot(item.name)
         expressions[index] = _Checked(item, expression, seen)
     try:
         for html in pages:
             extract(html, None, limits)
     finally:
         for item, _ in checked:
-            expressions, index = xpath_filters._slot(item.name)
+            expressions, index = slot(item.name)
             expressions[index] = item
     assert not [name for name in seen if name.endswith("differs")]
     assert seen["OVERALL_DISCARD_XPATH[0]"] >= len(pages)  # the filters did run on each page
