@@ -68,7 +68,12 @@ class Filter:
         if self.pick is Pick.FIRST:  # the walk stops at the first
             first = next((element for element in walk if self.passes(element)), None)
             return [] if first is None else [first]
-        found = [element for element in walk if self.passes(element)]
+        found = []
+        test, bare = self.test, self.bare
+        for element in walk:  # passes() inlined: this loop sees every element of every page
+            items = element.items()
+            if (items or bare) and test(element, dict(items), items):
+                found.append(element)
         if self.pick is Pick.FIRST_SIBLING:
             return [element for element in found if not self._preceded(element)]
         if self.pick is Pick.LINKS:
