@@ -37,7 +37,7 @@ _REPLACED: dict[str, object] = {}
 
 
 def install() -> list[str]:
-    """Apply both to this process's trafilatura; the names of the filters installed."""
+    """Give this process's trafilatura the filters and the C lookup; the filters installed."""
     global _installed
     trafilatura.utils.HTML_PARSER.set_element_class_lookup(_C_LOOKUP)
     _installed = True
