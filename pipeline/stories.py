@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import BindParameter, Table, bindparam, delete, func, select, update
+from sqlalchemy import BindParameter, Table, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from pipeline.bulk import insert_rows
@@ -25,6 +25,12 @@ _COPY = tuple(_articles.c[c] for c in ("story_id", "id", "url", "site_name", "ag
 _COPIES = select(*_COPY).where(_articles.c.story_id.in_(_IDS))
 _COPIES_BY_ID = select(*_COPY).where(_articles.c.id.in_(_IDS))
 _STORED = select(_articles.c.id, _articles.c.story_id).where(_articles.c.id.in_(_IDS))
+# On PostgreSQL one primary-key lookup per id: `id IN (...)` was planned as a scan of every
+# article (texts included) until the table had statistics.
+_STORED_PG = text(
+    "SELECT k.id, (SELECT a.story_id FROM articles AS a WHERE a.id = k.id) AS story_id"
+    " FROM unnest(CAST(:ids AS VARCHAR[])) AS k(id)"
+)
 # Each story's copies counted by its own index lookup: a GROUP BY over `story_id IN (...)` was
 # planned as a scan of every article until the table had statistics.
 _STORED_COPIES = select(func.count()).where(_articles.c.story_id == _stories.c.id).scalar_subquery()
@@ -106,8 +112,10 @@ def _pointers(copies: list[Any], original: str) -> list[dict[str, Any]]:
 
 def stored_stories(session: Session, article_ids: list[str]) -> dict[str, str]:
     """The story of each of these articles already stored (read before a store rewrites them)."""
-    rows = session.connection().execute(_STORED, {"ids": article_ids})
-    return {row.id: row.story_id for row in rows}
+    conn = session.connection()
+    statement = _STORED_PG if conn.dialect.name == "postgresql" else _STORED
+    rows = conn.execute(statement, {"ids": article_ids})
+    return {row.id: row.story_id for row in rows if row.story_id is not None}
 
 
 def refresh_stories(session: Session, story_ids: Iterable[str]) -> None:
