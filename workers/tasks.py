@@ -10,7 +10,7 @@ from celery.signals import (
 
 from pipeline import registry
 from pipeline.classify import classify, load_model
-from pipeline.clean import clean
+from pipeline.clean import clean, warm_up
 from pipeline.dedup import dedup
 from pipeline.records import (
     Article,
@@ -35,11 +35,12 @@ DISPATCH_BATCH = 500
 
 
 @worker_before_create_process.connect
-def _load_model_before_fork(**_: Any) -> None:
-    """A prefork parent loads the classifier once; every child, first or recycled, inherits it."""
-    # Loaded in each child instead, it cost every replaced child (WIRE_WORKER_MAX_TASKS_PER_CHILD)
-    # half a second to seconds of CPU before its first article.
+def _prepare_before_fork(**_: Any) -> None:
+    """A prefork parent loads the model and warms the clean stage once; its children inherit."""
+    # Done in each child instead, it cost every replaced child (WIRE_WORKER_MAX_TASKS_PER_CHILD)
+    # one to three seconds of CPU over its first articles.
     load_model(resources().settings.model_choice())
+    warm_up()
 
 
 @worker_process_init.connect

@@ -176,3 +176,28 @@ def test_page_too_short_after_cleanup_is_dropped() -> None:
     with pytest.raises(Drop) as caught:
         extract(SEED_PAGE.read_bytes(), None, CleanLimits(min_words=600))
     assert caught.value.reason == "too-short"
+
+
+WARM_UP = """
+from dateparser.languages.dictionary import Dictionary
+from dateparser.languages.loader import LocaleDataLoader
+from pipeline.clean import warm_up
+
+def built():
+    return sum(len(tables) for tables in Dictionary._split_regex_cache.values())
+
+before = built()
+warm_up()
+locales = LocaleDataLoader().get_locales(languages=None, locales=None, region=None)
+print(before, built(), len(list(locales)))
+"""
+
+
+def test_warm_up_builds_the_date_parsers_tables_of_every_locale() -> None:
+    # A fresh interpreter: a page extracted earlier in this one may have built them already.
+    command = [sys.executable, "-c", WARM_UP]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    before, after, locales = map(int, done.stdout.split())
+    assert before == 0
+    assert after == locales > 100
