@@ -73,10 +73,6 @@ class Settings(BaseSettings):
     # a leak in a parser cannot grow a CPU worker without bound; 0 turns a limit off.
     worker_max_tasks_per_child: int = Field(default=1_000, ge=0)
     worker_max_memory_per_child_kb: int = Field(default=512_000, ge=0)
-    # Messages a prefork process holds: above 1, the next is written to its pipe while it runs
-    # the current one, so it starts at once instead of after the parent's ack and events
-    # (workers/app.py); 1: Celery's fair scheduling, one message per process.
-    prefork_prefetch: int = Field(default=2, ge=1, le=16)
     # Flower shows each task's queue only from a "sent" event, which doubles the CPU of every
     # send (1.2 -> 2.3 ms here); names, arguments and states come from worker events anyway.
     task_sent_events: bool = False

@@ -2,9 +2,8 @@
 
 from typing import Any
 
-from celery import Celery, concurrency
-from celery.concurrency.prefork import TaskPool as PreforkPool
-from celery.signals import setup_logging, worker_init
+from celery import Celery
+from celery.signals import setup_logging
 from kombu import Queue  # type: ignore[attr-defined]
 
 from config.settings import Settings, SettingsError, get_settings
@@ -56,23 +55,6 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 def _structured_logs(**_: Any) -> None:
     """Celery's own log set-up is replaced by ours (JSON unless stderr is a terminal)."""
     logs.configure(get_settings().log_level)
-
-
-@worker_init.connect
-def _prefork_prefetch(sender: Any = None, **_: Any) -> None:
-    """A prefork worker holds WIRE_PREFORK_PREFETCH messages a process, the next in its pipe."""
-    prefetch = get_settings().prefork_prefetch
-    if sender is None or prefetch < 2:
-        return
-    if not issubclass(concurrency.get_implementation(sender.pool_cls), PreforkPool):
-        return  # threads and solo pools have no pipes to write ahead into
-    # Fair scheduling (Celery's default) writes a message to a child only once it is idle: the
-    # child then waits while its parent acks the last task, sends its events and hands the next
-    # one over, 2.5 ms a task here (7 % of an article). First come, first served writes the
-    # next message into the child's pipe while it runs; a child that dies before reading it
-    # has it put back for another. The bootsteps read both after this signal.
-    sender.optimization = "fcfs"
-    sender.prefetch_multiplier = max(int(sender.prefetch_multiplier or 1), prefetch)
 
 
 def create_app(settings: Settings | None = None) -> Celery:
