@@ -10,8 +10,11 @@ saved, and that task retries or dead-letters it exactly as on the per-stage path
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from typing import TypeVar
+
+from redis.client import Pipeline
 
 from pipeline.classify import classify
 from pipeline.clean import clean
@@ -57,6 +60,9 @@ class Carry:
     article: Article | None = None
     verdict: DedupVerdict | None = None
     labels: Classification | None = None
+    # Stages passed but not yet counted: (stage, next stage, CPU seconds). They are counted with
+    # the item's next Redis call (its end, its park or its hand-over), one round trip for all.
+    passed: list[tuple[str, str, float]] = field(default_factory=list)
 
     def records(self) -> dict[type[Record], Record | None]:
         """The records held so far, by kind."""
@@ -125,6 +131,7 @@ def process_task(self: StageTask, item_id: str, run_id: str | None = None) -> No
 
 def park_step(carry: Carry, res: Resources, run_id: str | None) -> None:
     """Park the item for a batch write; the write counts its outcome (workers/store_batch.py)."""
+    _count_passed(carry, res, run_id)
     try:
         store_batch.park(_stored(carry), run_id, res)
     except OUTAGES:
@@ -156,12 +163,26 @@ def _count_out(stage: str, carry: Carry, res: Resources, run_id: str | None, cpu
     if not after:
         _count_end(stage, carry, res, run_id, ("out", "", cpu))
         return
-    # The next stage's entry first: the run never looks finished with this item still going.
-    with res.redis.pipeline(transaction=False) as pipe:
-        stats = Stats(pipe)
-        stats.entered(after[0], carry.item_id, run_id)
-        stats.outcome(stage, carry.item_id, run_id, "out", cpu_seconds=cpu)
-        pipe.execute()
+    # Counted with the item's next call: the item is still in flight in this stage until then,
+    # and a task that dies first is run again, counting each stage once.
+    carry.passed.append((stage, after[0], cpu))
+
+
+def _count_passed(
+    carry: Carry, res: Resources, run_id: str | None, pipe: Pipeline | None = None
+) -> None:
+    """Count the stages the item passed since the last count, in `pipe` or a pipeline of its own."""
+    if not carry.passed:
+        return
+    with res.redis.pipeline(transaction=False) if pipe is None else nullcontext(pipe) as batch:
+        stats = Stats(batch)
+        for stage, after, cpu in carry.passed:
+            # The next stage's entry first: the run never looks finished with this item going.
+            stats.entered(after, carry.item_id, run_id)
+            stats.outcome(stage, carry.item_id, run_id, "out", cpu_seconds=cpu)
+        if pipe is None:
+            batch.execute()
+    carry.passed.clear()
 
 
 def _count_end(
@@ -170,6 +191,7 @@ def _count_end(
     """The item's last outcome (stored or dropped); its records are no longer needed."""
     outcome, reason, cpu = end
     with res.redis.pipeline(transaction=False) as pipe:
+        _count_passed(carry, res, run_id, pipe)
         Stats(pipe).outcome(stage, carry.item_id, run_id, outcome, reason, cpu_seconds=cpu)
         # A rerun finds the page gone and changes nothing (its outcome is counted already).
         ItemStore(pipe, res.settings.item_ttl_seconds).delete(
@@ -181,6 +203,7 @@ def _count_end(
 def hand_over(stage: str, carry: Carry, res: Resources, run_id: str | None, exc: Exception) -> None:
     """Save the stage's inputs and send the item to the stage's own task (retry as usual)."""
     task = OWN_TASK[stage]
+    _count_passed(carry, res, run_id)
     held = carry.records()
     for kind in task.inputs:
         record = held.get(kind)
