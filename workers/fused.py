@@ -10,11 +10,10 @@ saved, and that task retries or dead-letters it exactly as on the per-stage path
 import logging
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from redis.client import Pipeline
+import redis
 
 from pipeline.classify import classify
 from pipeline.clean import clean
@@ -168,20 +167,22 @@ def _count_out(stage: str, carry: Carry, res: Resources, run_id: str | None, cpu
     carry.passed.append((stage, after[0], cpu))
 
 
-def _count_passed(
-    carry: Carry, res: Resources, run_id: str | None, pipe: Pipeline | None = None
-) -> None:
-    """Count the stages the item passed since the last count, in `pipe` or a pipeline of its own."""
+def _count_passed(carry: Carry, res: Resources, run_id: str | None) -> None:
+    """Count the stages the item passed since the last count, in one round trip."""
     if not carry.passed:
         return
-    with res.redis.pipeline(transaction=False) if pipe is None else nullcontext(pipe) as batch:
-        stats = Stats(batch)
-        for stage, after, cpu in carry.passed:
-            # The next stage's entry first: the run never looks finished with this item going.
-            stats.entered(after, carry.item_id, run_id)
-            stats.outcome(stage, carry.item_id, run_id, "out", cpu_seconds=cpu)
-        if pipe is None:
-            batch.execute()
+    with res.redis.pipeline(transaction=False) as pipe:
+        _add_passed(pipe, carry, run_id)
+        pipe.execute()
+
+
+def _add_passed(pipe: redis.Redis, carry: Carry, run_id: str | None) -> None:
+    """Add the counts of the stages the item passed to a pipeline the caller executes."""
+    stats = Stats(pipe)
+    for stage, after, cpu in carry.passed:
+        # The next stage's entry first: the run never looks finished with this item going.
+        stats.entered(after, carry.item_id, run_id)
+        stats.outcome(stage, carry.item_id, run_id, "out", cpu_seconds=cpu)
     carry.passed.clear()
 
 
@@ -191,7 +192,7 @@ def _count_end(
     """The item's last outcome (stored or dropped); its records are no longer needed."""
     outcome, reason, cpu = end
     with res.redis.pipeline(transaction=False) as pipe:
-        _count_passed(carry, res, run_id, pipe)
+        _add_passed(pipe, carry, run_id)
         Stats(pipe).outcome(stage, carry.item_id, run_id, outcome, reason, cpu_seconds=cpu)
         # A rerun finds the page gone and changes nothing (its outcome is counted already).
         ItemStore(pipe, res.settings.item_ttl_seconds).delete(
