@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     # in its own transaction, as the per-stage store task does).
     store_batch_size: int = Field(default=100, ge=1, le=1_000)
     store_batch_wait: float = Field(default=1.0, gt=0, le=60)
+    # A threaded fetch worker sends the fused task up to this many fetched items in one message,
+    # waiting at most this many seconds for a batch to fill (1: a message per item). A CPU worker
+    # then pays the broker, the pool's hand-over and the task's own costs once per batch.
+    fused_batch_size: int = Field(default=8, ge=1, le=100)
+    fused_batch_wait: float = Field(default=0.05, gt=0, le=5)
     # Processes of the local CPU worker (`wire ingest --once`, `wire run`); unset: one per core.
     cpu_workers: int | None = Field(default=None, ge=1)
 

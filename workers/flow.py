@@ -21,6 +21,8 @@ RECONCILE_TASK: Final = "wire.reconcile"
 # the broker and item-store round trips between them. It rides the first one's queue.
 FUSED_STAGES: Final = ("clean", "dedup", "classify", "store")
 FUSED_TASK: Final = "wire.process"
+# The same for several items in one message, one after another (workers/send.py groups them).
+FUSED_BATCH_TASK: Final = "wire.process_batch"
 # Writes the stored articles the fused task parked for a batch; it rides the store queue.
 STORE_FLUSH_TASK: Final = "wire.store_flush"
 
@@ -36,6 +38,7 @@ def routes() -> dict[str, dict[str, str]]:
     table[DISPATCH_TASK] = {"queue": "poll"}
     table[RECONCILE_TASK] = {"queue": "poll"}
     table[FUSED_TASK] = {"queue": FUSED_STAGES[0]}
+    table[FUSED_BATCH_TASK] = {"queue": FUSED_STAGES[0]}
     table[STORE_FLUSH_TASK] = {"queue": "store"}
     return table
 

@@ -117,6 +117,29 @@ STEPS: dict[str, Callable[[Carry, Resources], None]] = {
 @app.task(bind=True, base=StageTask, name=flow.FUSED_TASK, stage="clean", inputs=(FetchedPage,))
 def process_task(self: StageTask, item_id: str, run_id: str | None = None) -> None:
     """Run the CPU stages on one item in this task, each with its own outcome."""
+    process_item(item_id, run_id)
+
+
+@app.task(
+    bind=True, base=StageTask, name=flow.FUSED_BATCH_TASK, stage="clean", inputs=(FetchedPage,)
+)
+def process_batch_task(self: StageTask, items: list[list[str | None]]) -> None:
+    """Run the CPU stages on each item of the message in turn, each item on its own."""
+    failure: Exception | None = None
+    for item_id, run_id in items:
+        try:
+            process_item(str(item_id), run_id)
+        except OUTAGES:
+            raise  # the message goes back whole: the items done already rerun as no-ops
+        except Exception as exc:  # a bug on one item: it stays in flight for the reconciler
+            log.exception("fused item failed", extra={"stage": "clean", "item_id": item_id})
+            failure = failure or exc
+    if failure is not None:
+        raise failure  # after the batch, so that Flower still shows it
+
+
+def process_item(item_id: str, run_id: str | None) -> None:
+    """The CPU stages on one item: each stage's outcome counted, a failure handed over."""
     res = resources()
     carry = Carry(item_id)
     batched = res.settings.store_batch_size > 1

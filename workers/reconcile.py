@@ -136,6 +136,8 @@ def message_items(message: Any) -> list[str]:
     first = args[0]
     if isinstance(first, str):
         return [first]
+    if isinstance(first, list) and first and all(isinstance(i, list) and i for i in first):
+        return [str(i[0]) for i in first]  # a fused batch: [item, run] pairs
     poll_id = args[1] if len(args) > 1 else None
     if isinstance(first, int) and isinstance(poll_id, str):
         return [poll_key(first, poll_id)]  # one poll: feed id, poll id, run

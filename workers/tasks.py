@@ -4,6 +4,7 @@ from typing import Any
 
 from celery.signals import (
     worker_before_create_process,
+    worker_init,
     worker_process_init,
     worker_process_shutdown,
 )
@@ -29,7 +30,7 @@ from workers.politeness import HostBusy, defer_countdown, polite_fetch
 from workers.polling import POLL_BATCH_TASK, batch_states, poll_feed, send_poll_batch
 from workers.reconcile import reconcile
 from workers.resources import reset, resources
-from workers.send import poll_key, send
+from workers.send import poll_key, send, set_concurrent_senders
 
 DISPATCH_BATCH = 500
 
@@ -41,6 +42,17 @@ def _prepare_before_fork(**_: Any) -> None:
     # one to three seconds of CPU over its first articles.
     load_model(resources().settings.model_choice())
     warm_up()
+
+
+@worker_init.connect
+def _group_sends(sender: Any, **_: Any) -> None:
+    """A worker whose tasks run side by side in one process lets their sends share messages."""
+    pool = getattr(sender, "pool_cls", "")
+    name = f"{getattr(pool, '__module__', '')}.{pool}"
+    concurrency = sender.concurrency if isinstance(sender.concurrency, int) else 1
+    # Threads (and green threads) share one process; a prefork child runs one task at a time.
+    side_by_side = any(kind in name for kind in ("thread", "gevent", "eventlet"))
+    set_concurrent_senders(concurrency if side_by_side else 1)
 
 
 @worker_process_init.connect

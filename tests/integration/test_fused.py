@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import redis
+from celery.exceptions import Reject
 from sqlalchemy import func, select
 
 from pipeline.errors import Retryable
@@ -77,6 +78,55 @@ def test_fused_task_drop_is_the_items_one_outcome_and_later_stages_never_see_it(
     assert counts.in_flight() == 0
     assert Stats(resources().redis).reasons(RUN) == {"clean:dropped:not-html": 1}
     assert resources().items.raw("item-kremlin", FetchedPage) is None
+
+
+def test_each_item_of_a_batch_message_has_its_own_outcomes() -> None:
+    res = resources()
+    pages = [_page("a1"), _page("a2", content_type="application/pdf")]
+    for page in pages:
+        res.items.save(page)
+        Stats(res.redis).entered("clean", page.item_id, RUN)
+    fused.process_batch_task([["a1", RUN], ["a2", RUN]])
+    counts = Stats(res.redis).read(RUN)
+    assert (counts.get("clean", "out"), counts.get("clean", "dropped")) == (1, 1)
+    assert [counts.get(s, "out") for s in CPU_STAGES[1:]] == [1, 1, 1]
+    assert counts.in_flight() == 0
+    assert _rows() == 1
+
+
+def test_a_bug_on_one_item_of_a_batch_leaves_the_next_ones_done_and_fails_the_task(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    res = resources()
+    res.items.save(_page("good"))
+    Stats(res.redis).entered("clean", "good", RUN)
+    process_item = fused.process_item
+
+    def buggy(item_id: str, run_id: str | None) -> None:
+        if item_id == "bad":
+            raise KeyError("a bug")
+        process_item(item_id, run_id)
+
+    monkeypatch.setattr(fused, "process_item", buggy)
+    with pytest.raises(KeyError):
+        fused.process_batch_task([["bad", RUN], ["good", RUN]])
+    assert Stats(res.redis).read(RUN).get("store", "out") == 1
+    assert _rows() == 1
+
+
+def test_an_outage_sends_the_whole_batch_message_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    done: list[str] = []
+
+    def redis_away(item_id: str, run_id: str | None) -> None:
+        if item_id == "a2":
+            raise redis.ConnectionError("redis away")
+        done.append(item_id)
+
+    monkeypatch.setattr(fused, "process_item", redis_away)
+    with pytest.raises(Reject) as rejected:
+        fused.process_batch_task([["a1", RUN], ["a2", RUN], ["a3", RUN]])
+    assert rejected.value.requeue
+    assert done == ["a1"]  # a1 runs again with the message, as a no-op (its counts are guarded)
 
 
 def test_failing_stage_goes_to_its_own_task_with_its_inputs_saved(

@@ -88,6 +88,14 @@ def test_an_item_whose_message_is_held_unacked_is_not_sent_again(app: Celery) ->
     assert client.llen("clean") == 0
 
 
+def test_an_item_queued_in_a_fused_batch_message_is_not_sent_again(app: Celery) -> None:
+    client = _entered_with_page()
+    batch = [["item-other", RUN], [ITEM, RUN]]
+    app.send_task(flow.FUSED_BATCH_TASK, args=[batch], queue="clean")
+    assert reconcile(app, client, 0, fused=True) == 0
+    assert _queued(client, "clean") == [(flow.FUSED_BATCH_TASK, [batch])]
+
+
 def test_an_item_younger_than_the_delay_is_not_sent_again(app: Celery) -> None:
     client = _entered_with_page()
     assert reconcile(app, client, 3_600, fused=True) == 0
@@ -127,6 +135,11 @@ def test_a_poll_batch_message_names_each_of_its_feeds() -> None:
     body = base64.b64encode(json.dumps([[[3, 4], "p9"], {}, {}]).encode()).decode()
     assert message_items({"body": body}) == [poll_key(3, "p9"), poll_key(4, "p9")]
     assert message_items({"body": "not base64 json"}) == []
+
+
+def test_a_fused_batch_message_names_each_of_its_items() -> None:
+    body = base64.b64encode(json.dumps([[[["a1", RUN], ["a2", None]]], {}, {}]).encode()).decode()
+    assert message_items({"body": body}) == ["a1", "a2"]
 
 
 def test_by_default_an_item_is_sent_again_only_once_no_live_worker_can_hold_its_message() -> None:
