@@ -14,7 +14,8 @@ Item = tuple[str, str | None]  # item, run
 # How many tasks this process runs at once (a threaded worker sets it at start): only then can
 # items sent to the fused task wait for each other in one message.
 _concurrent_senders = 1
-_fused: tuple[int, Coalescer[Item]] | None = None  # this process's, by pid (none after fork)
+# This process's grouping of fused sends, made for one pid, app and settings (none after fork).
+_fused: tuple[tuple[int, int, int], Coalescer[Item]] | None = None
 
 
 def send(app: Celery, stage: str, item_id: str, run_id: str | None) -> None:
@@ -46,11 +47,13 @@ def set_concurrent_senders(count: int) -> None:
 
 def _fused_sender(app: Celery) -> Coalescer[Item]:
     global _fused
-    if _fused is None or _fused[0] != os.getpid():
-        settings = resources().settings
+    settings = resources().settings
+    # A batch is published through the app that opened it: another app or settings, another one.
+    owner = (os.getpid(), id(app), id(settings))
+    if _fused is None or _fused[0] != owner:
         size = min(settings.fused_batch_size, _concurrent_senders)
-        _fused = (os.getpid(), Coalescer(lambda items: _send_fused(app, items), size,
-                                         settings.fused_batch_wait))  # fmt: skip
+        _fused = (owner, Coalescer(lambda items: _send_fused(app, items), size,
+                                   settings.fused_batch_wait))  # fmt: skip
     return _fused[1]
 
 

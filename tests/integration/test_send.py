@@ -73,3 +73,15 @@ def test_a_one_task_process_sends_each_item_at_once_in_its_own_message(
     assert Stats(redis_client).read(RUN).get("clean", "in") == 1
     assert send_module._fused is not None
     assert send_module._fused[1].size == 1
+
+
+def test_each_app_sends_through_its_own_grouping(app: Celery, redis_client: redis.Redis) -> None:
+    set_concurrent_senders(1)
+    send(app, "clean", "a1", RUN)
+    other = create_app(get_settings())
+    sent: list[Any] = []
+    other.send_task = lambda *args, **kwargs: sent.append(kwargs["args"])  # type: ignore[method-assign]
+    send(other, "clean", "a2", RUN)
+    other.close()
+    assert sent == [["a2", RUN]]  # not sent through the first app's grouping
+    assert _queued(redis_client) == [(flow.FUSED_TASK, ["a1", RUN])]
