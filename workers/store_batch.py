@@ -244,18 +244,20 @@ def parked(client: redis.Redis) -> int:
 def flush_task(token: str | None = None) -> int:
     """The buffer's timer: write what is parked (due within one wait), then arm it for the rest.
 
-    Only the task of the armed timer (its token) re-arms it, and a flush sent without one (the
-    reconciler's) only when none is armed: there is one chain of timer tasks at a time.
+    Only the task of the armed timer (its token) disarms it, and any flush arms it only when none
+    is armed: there is one chain of timer tasks at a time. A timer task killed while it wrote is
+    delivered again with a token it already spent; it still arms the timer when none is, or the
+    batch its dead run had leased would wait for the reconciler.
     """
     res = resources()
-    owner = token is not None and bool(res.redis.eval(_DISARM, 1, TIMER, token))
+    if token is not None:
+        res.redis.eval(_DISARM, 1, TIMER, token)
     # Everything parked is taken, not only what is due: the members parked since the timer was
     # armed would each come due a moment later, and a timer armed for each would write them one
     # by one (under steady load, one flush task per article). Members leased by a live flusher
     # are taken only when their lease is within one wait of its end.
     taken = flush_due(res, ahead=res.settings.store_batch_wait)
-    if owner or token is None:
-        _arm(res)
+    _arm(res)
     return taken
 
 

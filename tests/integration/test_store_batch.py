@@ -116,6 +116,20 @@ def test_only_the_armed_timers_task_arms_the_next(
     assert redis_client.get(store_batch.TIMER) == again["args"][0].encode()
 
 
+def test_a_timer_task_killed_while_it_wrote_arms_the_timer_when_delivered_again(
+    redis_client: redis.Redis, batches_of_three: list[dict[str, Any]]
+) -> None:
+    _park(1)
+    (timer,) = batches_of_three
+    token = timer["args"][0]
+    # Its first run disarmed the timer, leased the member (for 30 s) and was killed mid-write.
+    assert redis_client.eval(store_batch._DISARM, 1, store_batch.TIMER, token) == 1
+    assert redis_client.eval(store_batch._CLAIM, 1, STORE_BUFFER, 3, 30, 1) == [b"run-batch|item-1"]
+    assert store_batch.flush_task(token) == 0  # the message delivered again: the lease still runs
+    (again,) = batches_of_three[1:]  # the chain goes on until the dead run's lease ends
+    assert redis_client.get(store_batch.TIMER) == again["args"][0].encode()
+
+
 def test_a_flush_writes_what_is_due_and_nothing_before(redis_client: redis.Redis) -> None:
     _park(1)
     assert store_batch.flush_due(resources()) == 0
