@@ -21,11 +21,12 @@ _fused: tuple[tuple[int, int, int], Coalescer[Item]] | None = None
 def send(app: Celery, stage: str, item_id: str, run_id: str | None) -> None:
     """Send an item (by id) into a stage; the count comes first so nothing looks finished early."""
     res = resources()
-    if res.settings.fuse_cpu_stages and stage == flow.FUSED_STAGES[0]:
+    task = flow.entry_task(stage, res.settings.fuse_cpu_stages)
+    if task == flow.FUSED_TASK:
         _fused_sender(app).send((item_id, run_id))
         return
     Stats(res.redis).entered(stage, item_id, run_id)
-    app.send_task(flow.task_name(stage), args=[item_id, run_id], queue=stage)
+    app.send_task(task, args=[item_id, run_id], queue=stage)
 
 
 def send_poll(app: Celery, feed_id: int, poll_id: str, run_id: str | None) -> None:
