@@ -45,7 +45,8 @@ def _ingest(env: dict[str, str], tmp_path: Path, feeds: Path) -> set[str]:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "finished" in result.stdout
     logs = "".join(p.read_text() for p in (Path(env["WIRE_VAR_DIR"]) / "logs").glob("*.log"))
-    names = ("wire.process", "wire.clean", "wire.dedup", "wire.classify", "wire.store")
+    names = ("wire.process", "wire.process_batch", "wire.clean", "wire.dedup", "wire.classify",
+             "wire.store")  # fmt: skip
     return {name for name in names if f"Task {name}[" in logs}
 
 
@@ -62,10 +63,11 @@ def test_fused_and_per_stage_paths_store_the_same_rows(
         env = wire_env(redis_service, f"sqlite:///{folder / 'wire.db'}", folder / "var")
         received.append(_ingest({**env, "WIRE_FUSE_CPU_STAGES": fused}, folder, feeds))
         snapshots.append(_snapshot(env["WIRE_DATABASE_URL"]))
-    assert received == [
-        {"wire.process"},
-        {"wire.clean", "wire.dedup", "wire.classify", "wire.store"},
-    ]
+    # The threaded fetch worker sends an article alone or with others (`wire.process_batch`),
+    # as they come: which of the two, or both, is timing.
+    assert received[0]
+    assert received[0] <= {"wire.process", "wire.process_batch"}
+    assert received[1] == {"wire.clean", "wire.dedup", "wire.classify", "wire.store"}
     (fused_rows, fused_stories), (staged_rows, staged_stories) = snapshots
     assert len(fused_rows) == 7
     assert fused_rows == staged_rows
