@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, Text, bindparam, column, func, select
+from sqlalchemy import JSON, Boolean, Table, Text, bindparam, column, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,9 +26,41 @@ def insert_rows(
     dialect = session.get_bind().dialect.name
     stmt = _statement(dialect, model, tuple(rows[0]), update_on, keep)
     if dialect == "postgresql":
-        session.connection().execute(stmt, {"rows": json.dumps(rows, default=_timestamp)})
+        session.connection().execute(stmt, {"rows": json.dumps(rows, default=timestamp_json)})
     else:  # sqlite3's executemany runs in C with one prepared statement
         session.connection().execute(stmt, list(rows))
+
+
+def upsert_rows(
+    session: Session,
+    model: type[Base],
+    rows: Sequence[dict[str, Any]],
+    update_on: str,
+    keep: tuple[str, ...] = (),
+) -> set[Any] | None:
+    """Upsert rows as insert_rows does; on PostgreSQL return the keys it inserted, else None."""
+    dialect = session.get_bind().dialect.name
+    if dialect != "postgresql" or not rows:
+        insert_rows(session, model, rows, update_on, keep)
+        return None
+    stmt = _inserting(model, tuple(rows[0]), update_on, keep)
+    result = session.connection().execute(stmt, {"rows": json.dumps(rows, default=timestamp_json)})
+    return {key for key, inserted in result if inserted}
+
+
+@functools.cache
+def _inserting(
+    model: type[Base], columns: tuple[str, ...], update_on: str, keep: tuple[str, ...]
+) -> Any:
+    """PostgreSQL's upsert of these columns returning each row's key and whether it was new."""
+    table = cast(Table, model.__table__)
+    # An updated row keeps the lock the upsert took on it (its transaction id in xmax); an
+    # inserted one has none. A row another store inserted at the same time waits for that one
+    # to commit and is then updated here, so exactly one of them reports it inserted.
+    inserted = literal_column("xmax = 0", Boolean)
+    return _statement("postgresql", model, columns, update_on, keep).returning(
+        table.c[update_on], inserted
+    )
 
 
 @functools.cache
@@ -60,7 +92,7 @@ def _statement(
     return stmt.on_conflict_do_update(index_elements=[update_on], set_=updates)
 
 
-def _timestamp(value: object) -> str:
+def timestamp_json(value: object) -> str:
     """Datetimes in the document as ISO 8601, which PostgreSQL reads with their zone."""
     if isinstance(value, datetime):
         return value.isoformat()

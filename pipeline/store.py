@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import bindparam, delete, exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.bulk import insert_rows
+from pipeline.bulk import insert_rows, upsert_rows
 from pipeline.errors import Retryable
 from pipeline.models import ArticleRow, LabelRow
 from pipeline.records import Classification, Label, StoredArticle
 from pipeline.stories import stored_stories, update_stories
+from pipeline.story_fold import fold_inserted
 
 
 def article_values(record: StoredArticle) -> dict[str, Any]:
@@ -84,11 +85,16 @@ def store_many(records: list[StoredArticle], session: Session) -> int:
     # Read before the upsert: a copy stored again may have changed or moved to another story.
     before = stored_stories(session, ids)
     # stored_at keeps the first store's time; every other column takes the newest values.
-    insert_rows(session, ArticleRow, rows, update_on="id", keep=("stored_at",))
+    inserted = upsert_rows(session, ArticleRow, rows, update_on="id", keep=("stored_at",))
     if before:  # a new article has no labels yet (and the delete may scan the whole table)
         session.connection().execute(_DELETE_LABELS, {"ids": sorted(before)})
     labels = [row for r in records for row in label_values(r.article.item_id, r.classification)]
     insert_rows(session, LabelRow, labels)
+    # The usual batch on PostgreSQL, every row new: one upsert folds them into their stories. A
+    # copy stored again, or by another store at once, takes the path that locks and counts.
+    if not before and inserted is not None and len(inserted) == len(rows):
+        fold_inserted(session, rows)
+        return len(records)
     added: dict[str, list[str]] = defaultdict(list)
     rebuild = set(before.values())
     for r in records:

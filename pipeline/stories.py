@@ -100,7 +100,7 @@ def _copies_by_story(session: Session, ids: list[str]) -> dict[str, list[Any]]:
     return copies
 
 
-def _pointers(copies: list[Any], original: str) -> list[dict[str, Any]]:
+def pointer_changes(copies: list[Any], original: str) -> list[dict[str, Any]]:
     """The copies whose duplicate_of must change to point at the original (None for it)."""
     changed = []
     for copy in copies:
@@ -166,14 +166,21 @@ def _fold(session: Session, ids: list[str], added: Mapping[str, list[str]]) -> s
             repoints.append({"story": story_id, "original": original})
             pointers.append({"copy": original, "original": None})
         else:
-            pointers.extend(_pointers(fresh, original))
+            pointers.extend(pointer_changes(fresh, original))
     if stories:
         insert_rows(session, StoryRow, stories, update_on="id")
-    if repoints:
-        conn.execute(_REPOINT, repoints)
-    if pointers:
-        conn.execute(_POINT, pointers)
+    write_pointers(session, repoints, pointers)
     return rebuild
+
+
+def write_pointers(
+    session: Session, repoints: list[dict[str, Any]], pointers: list[dict[str, Any]]
+) -> None:
+    """Point every copy of each repointed story, then each listed copy, at its original."""
+    if repoints:
+        session.connection().execute(_REPOINT, repoints)
+    if pointers:
+        session.connection().execute(_POINT, pointers)
 
 
 def _folded(row: Any, prior: Any | None, fresh: list[Any]) -> dict[str, Any]:
@@ -196,6 +203,6 @@ def _rebuild(session: Session, ids: list[str]) -> None:
     if not stories:
         return
     insert_rows(session, StoryRow, stories, update_on="id")
-    pointers = [p for s in stories for p in _pointers(copies[s["id"]], s["original_id"])]
-    if pointers:  # usually none: the first claimed copy, already the original, stays it
-        session.connection().execute(_POINT, pointers)
+    # Usually none: the first claimed copy, already the original, stays it.
+    pointers = [p for s in stories for p in pointer_changes(copies[s["id"]], s["original_id"])]
+    write_pointers(session, [], pointers)

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.db import make_engine, session_factory
@@ -222,3 +222,43 @@ def test_stories_updated_copy_by_copy_equal_a_rebuild_from_every_copy(
     assert (s2[0], s2[5], s2[6]) == ("e5", 3, ["Five", "Seven", "Six"])
     assert pointers == {"s1": "d4", "b2": "d4", "c3": "d4", "d4": None, "f6": "d4",
                         "e5": None, "g7": "e5", "h8": "e5"}  # fmt: skip
+
+
+def test_a_copy_stored_by_two_stores_at_once_is_counted_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        store(_record("s1", "one"), session)
+    errors: list[BaseException] = []
+
+    def store_again() -> None:
+        try:
+            with sessions.begin() as session:
+                store(_record("b2", "two"), session)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    # The second store of b2 waits for the first one's row; it then updates it, adding no copy.
+    thread = threading.Thread(target=store_again)
+    with sessions.begin() as session:
+        store(_record("b2", "two"), session)
+        thread.start()
+        thread.join(1)
+        assert thread.is_alive(), "the second store did not wait for the first one's row"
+    thread.join(60)
+    assert errors == []
+    assert (_story(sessions).copies, _story(sessions).outlets) == (2, ["One", "Two"])
+
+
+def test_a_story_whose_original_was_deleted_is_rebuilt_when_a_copy_comes(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        store_many([_record("s1", "one"), _record("b2", "two")], session)
+    with sessions.begin() as session:  # by hand: the store itself never deletes an article
+        session.execute(delete(ArticleRow).where(ArticleRow.id == "s1"))
+    with sessions.begin() as session:
+        store(_record("c3", "three"), session)
+    story = _story(sessions)
+    assert (story.original_id, story.copies, story.outlets) == ("b2", 2, ["Three", "Two"])
+    assert _duplicates(sessions) == {"b2": None, "c3": "b2"}

@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.bulk import upsert_rows
 from pipeline.db import make_engine, session_factory, upgrade
 from pipeline.models import ArticleRow, LabelRow
 from pipeline.records import Article, Classification, DedupVerdict, Label, StoredArticle
-from pipeline.store import store, store_many
+from pipeline.store import article_values, store, store_many
 
 
 def _record(item_id: str = "a1", title: str = "Kremlin says", topics: int = 2) -> StoredArticle:
@@ -148,3 +149,18 @@ def test_article_text_is_compressed_with_lz4_where_postgresql_has_it(database_ur
     engine.dispose()
     # 'l' is lz4; a server built without it keeps the default ('' = pglz).
     assert method == ("l" if has_lz4 else "")
+
+
+def test_upsert_rows_tells_the_rows_it_inserted_on_postgresql(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    rows = [article_values(_record(i)) for i in ("a1", "a2")]
+    with sessions.begin() as session:
+        first = upsert_rows(session, ArticleRow, rows, update_on="id")
+    with sessions.begin() as session:
+        again = upsert_rows(session, ArticleRow, [rows[1], article_values(_record("a3"))], "id")
+    if database_url.startswith("sqlite"):
+        assert (first, again) == (None, None)
+    else:
+        assert (first, again) == ({"a1", "a2"}, {"a3"})
+    assert _counts(database_url)[0] == 3
