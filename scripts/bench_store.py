@@ -103,18 +103,83 @@ def rows_per_second(
             wall += time.perf_counter() - wall0
             cpu += time.process_time() - cpu0
             server += backend_cpu_seconds(pid) - server0
-        with sessions() as session:
-            stored = session.scalar(select(func.count()).select_from(ArticleRow)) or 0
     finally:
         engine.dispose()
-    if stored < len(rows):
-        raise RuntimeError(f"only {stored} of {len(rows)} rows were stored")
+    _check_stored(url, len(rows))
     per_row = 1000 / len(rows)
     return {
         "rows_per_second": round(len(rows) / wall, 1),
         "client_cpu_ms_per_row": round(cpu * per_row, 3),
         "server_cpu_ms_per_row": round(server * per_row, 3),
     }
+
+
+def concurrent_rows_per_second(
+    url: str, rows: list[StoredArticle], batch: int, writers: int
+) -> dict[str, float]:
+    """Rows/s of `writers` processes running store_many at once, as that many CPU workers would.
+
+    The rows are cut into batches in order and the batches dealt to the writers in turn (writer
+    n takes batches n, n + writers, …), as the batched store hands the stream's batches to
+    whichever worker fills one; copies of one story in batches written at the same time wait
+    for each other's story row. Spawned writers, timed from a common start once connected.
+    CPU per row: the writers' own and, when PostgreSQL runs here, their backends'.
+    """
+    batches = [rows[first : first + batch] for first in range(0, len(rows), batch)]
+    context = multiprocessing.get_context("spawn")
+    ready, go, spent = context.Barrier(writers + 1), context.Event(), context.SimpleQueue()
+    procs = [
+        context.Process(target=_store_writer, args=(url, batches[n::writers], ready, go, spent))
+        for n in range(writers)
+    ]
+    for proc in procs:
+        proc.start()
+    ready.wait(timeout=120)
+    wall0 = time.perf_counter()
+    go.set()
+    for proc in procs:
+        proc.join()
+    wall = time.perf_counter() - wall0
+    if any(proc.exitcode for proc in procs):
+        raise RuntimeError("a writer process failed (its traceback is above)")
+    client = server = 0.0
+    for _ in range(writers):
+        cpu, backend = spent.get()
+        client, server = client + cpu, server + backend
+    _check_stored(url, len(rows))
+    return {
+        "rows_per_second": round(len(rows) / wall, 1),
+        "client_cpu_ms_per_row": round(client * 1000 / len(rows), 3),
+        "server_cpu_ms_per_row": round(server * 1000 / len(rows), 3),
+    }
+
+
+def _store_writer(
+    url: str, batches: list[list[StoredArticle]], ready: Any, go: Any, spent: Any
+) -> None:
+    """Store `batches` with store_many, one transaction each, from the common start."""
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    with sessions() as session:  # connected before the start, as a running worker is
+        pid = session.scalar(text("SELECT pg_backend_pid()")) if "postgres" in url else None
+    ready.wait(timeout=120)
+    go.wait(timeout=120)
+    server0, cpu0 = backend_cpu_seconds(pid), time.process_time()
+    for rows in batches:
+        with sessions.begin() as session:
+            pipeline.store.store_many(rows, session)
+    spent.put((time.process_time() - cpu0, backend_cpu_seconds(pid) - server0))
+    engine.dispose()
+
+
+def _check_stored(url: str, wanted: int) -> None:
+    """Fail the run unless every row is in the database."""
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        stored = session.scalar(select(func.count()).select_from(ArticleRow)) or 0
+    engine.dispose()
+    if stored < wanted:
+        raise RuntimeError(f"only {stored} of {wanted} rows were stored")
 
 
 def batch_writer_rows_per_second(
@@ -156,12 +221,7 @@ def batch_writer_rows_per_second(
     _write_left(url, redis_url, batch)  # the partial batches left parked
     wall = time.perf_counter() - wall0
     cpu += time.process_time() - cpu0
-    engine = make_engine(url)
-    with session_factory(engine)() as session:
-        stored = session.scalar(select(func.count()).select_from(ArticleRow)) or 0
-    engine.dispose()
-    if stored < len(rows):
-        raise RuntimeError(f"only {stored} of {len(rows)} rows were stored")
+    _check_stored(url, len(rows))
     return {
         "rows_per_second": round(len(rows) / wall, 1),
         "client_cpu_ms_per_row": round(cpu * 1000 / len(rows), 3),
@@ -251,13 +311,15 @@ def postgres_db() -> Iterator[str]:
 @contextmanager
 def without_story_refresh() -> Iterator[None]:
     """Leave the story rows out of store_many, to show what they cost (bench only)."""
-    saved = pipeline.store.stored_stories, pipeline.store.update_stories
-    pipeline.store.stored_stories = lambda *args, **kwargs: {}
-    pipeline.store.update_stories = lambda *args, **kwargs: None
+    store = pipeline.store
+    saved = store.stored_stories, store.update_stories, store.fold_inserted
+    store.stored_stories = lambda *args, **kwargs: {}
+    store.update_stories = lambda *args, **kwargs: None
+    store.fold_inserted = lambda *args, **kwargs: None
     try:
         yield
     finally:
-        pipeline.store.stored_stories, pipeline.store.update_stories = saved
+        store.stored_stories, store.update_stories, store.fold_inserted = saved
 
 
 def measure(
@@ -277,6 +339,10 @@ def measure(
                     figures[f"batch_{batch}"] = rows_per_second(url, rows, batch)
                 with database() as url, without_story_refresh():
                     figures[f"batch_{batch}_no_stories"] = rows_per_second(url, rows, batch)
+            with database() as url:
+                figures[f"batch_{max(batches)}_x2"] = concurrent_rows_per_second(
+                    url, rows, max(batches), 2
+                )
             if redis_url is not None:
                 for writers in (1, 2):
                     with database() as url:
