@@ -14,11 +14,10 @@ from pipeline.stories import pointer_changes, refresh_stories, story_values, wri
 # The batch's own values of each story go in; a story already stored merges them with its row
 # under the row lock the upsert takes, so no count, lock or read of its copies is needed first.
 # The original is the better of the two originals by pick_original's key (agency first, then the
-# earlier store, then the id in code-point order, as Python compares strings); an original whose
-# article is gone loses to the new one. Outlets are merged and sorted by code point too. Each
-# article is looked up by its key alone: a join, or EXISTS, was planned as a scan of every
-# article. Rows go in id order, the order update_stories locks them in, so two stores of shared
-# stories wait for each other and never deadlock.
+# earlier store, then the id in code-point order, as Python compares strings). Outlets are
+# merged and sorted by code point too. Each article is looked up by its key alone: a join, or
+# EXISTS, was planned as a scan of every article. Rows go in id order, the order update_stories
+# locks them in, so two stores of shared stories wait for each other and never deadlock.
 _FOLD = text(
     """
     INSERT INTO stories AS s
