@@ -126,32 +126,36 @@ def concurrent_rows_per_second(
     CPU per row: the writers' own and, when PostgreSQL runs here, their backends'.
     """
     batches = [rows[first : first + batch] for first in range(0, len(rows), batch)]
-    context = multiprocessing.get_context("spawn")
-    ready, go, spent = context.Barrier(writers + 1), context.Event(), context.SimpleQueue()
-    procs = [
-        context.Process(target=_store_writer, args=(url, batches[n::writers], ready, go, spent))
-        for n in range(writers)
-    ]
-    for proc in procs:
-        proc.start()
-    ready.wait(timeout=120)
-    wall0 = time.perf_counter()
-    go.set()
-    for proc in procs:
-        proc.join()
+    wall0, spent = _race(_store_writer, [(url, batches[n::writers]) for n in range(writers)])
     wall = time.perf_counter() - wall0
-    if any(proc.exitcode for proc in procs):
-        raise RuntimeError("a writer process failed (its traceback is above)")
-    client = server = 0.0
-    for _ in range(writers):
-        cpu, backend = spent.get()
-        client, server = client + cpu, server + backend
+    client, server = (sum(values) for values in zip(*spent, strict=True))
     _check_stored(url, len(rows))
     return {
         "rows_per_second": round(len(rows) / wall, 1),
         "client_cpu_ms_per_row": round(client * 1000 / len(rows), 3),
         "server_cpu_ms_per_row": round(server * 1000 / len(rows), 3),
     }
+
+
+def _race(target: Any, args: list[tuple[Any, ...]]) -> tuple[float, list[Any]]:
+    """Run target once per args in spawned processes released together once all are ready.
+
+    Each gets its args, then a ready barrier, a go event and a queue for what it spent. Returns
+    the time of the release and what each put; a process that failed fails the run.
+    """
+    context = multiprocessing.get_context("spawn")
+    ready, go, spent = context.Barrier(len(args) + 1), context.Event(), context.SimpleQueue()
+    procs = [context.Process(target=target, args=(*each, ready, go, spent)) for each in args]
+    for proc in procs:
+        proc.start()
+    ready.wait(timeout=120)
+    started = time.perf_counter()
+    go.set()
+    for proc in procs:
+        proc.join()
+    if any(proc.exitcode for proc in procs):
+        raise RuntimeError("a writer process failed (its traceback is above)")
+    return started, [spent.get() for _ in procs]
 
 
 def _store_writer(
@@ -199,24 +203,10 @@ def batch_writer_rows_per_second(
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     client.close()
-    context = multiprocessing.get_context("spawn")
-    ready, go, spent = context.Barrier(writers + 1), context.Event(), context.SimpleQueue()
-    procs = [
-        context.Process(
-            target=_writer, args=(url, redis_url, batch, rows[n::writers], ready, go, spent)
-        )
-        for n in range(writers)
-    ]
-    for proc in procs:
-        proc.start()
-    ready.wait(timeout=120)
-    wall0 = time.perf_counter()
-    go.set()
-    for proc in procs:
-        proc.join()
-    if any(proc.exitcode for proc in procs):
-        raise RuntimeError("a writer process failed (its traceback is above)")
-    cpu = sum(spent.get() for _ in range(writers))
+    wall0, spent = _race(
+        _writer, [(url, redis_url, batch, rows[n::writers]) for n in range(writers)]
+    )
+    cpu = sum(spent)
     cpu0 = time.process_time()
     _write_left(url, redis_url, batch)  # the partial batches left parked
     wall = time.perf_counter() - wall0
