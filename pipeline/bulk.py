@@ -26,7 +26,7 @@ def insert_rows(
     dialect = session.get_bind().dialect.name
     stmt = _statement(dialect, model, tuple(rows[0]), update_on, keep)
     if dialect == "postgresql":
-        session.connection().execute(stmt, {"rows": json.dumps(rows, default=timestamp_json)})
+        session.connection().execute(stmt, {"rows": json_document(rows)})
     else:  # sqlite3's executemany runs in C with one prepared statement
         session.connection().execute(stmt, list(rows))
 
@@ -44,7 +44,7 @@ def upsert_rows(
         insert_rows(session, model, rows, update_on, keep)
         return None
     stmt = _inserting(model, tuple(rows[0]), update_on, keep)
-    result = session.connection().execute(stmt, {"rows": json.dumps(rows, default=timestamp_json)})
+    result = session.connection().execute(stmt, {"rows": json_document(rows)})
     return {key for key, inserted in result if inserted}
 
 
@@ -92,7 +92,12 @@ def _statement(
     return stmt.on_conflict_do_update(index_elements=[update_on], set_=updates)
 
 
-def timestamp_json(value: object) -> str:
+def json_document(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows as the one JSON document that PostgreSQL's json_to_recordset() reads."""
+    return json.dumps(rows, default=_timestamp)
+
+
+def _timestamp(value: object) -> str:
     """Datetimes in the document as ISO 8601, which PostgreSQL reads with their zone."""
     if isinstance(value, datetime):
         return value.isoformat()

@@ -1,6 +1,5 @@
 """On PostgreSQL, newly inserted copies folded into their stories by one upsert."""
 
-import json
 from collections import defaultdict
 from types import SimpleNamespace
 from typing import Any
@@ -8,7 +7,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from pipeline.bulk import timestamp_json
+from pipeline.bulk import json_document
 from pipeline.stories import pointer_changes, refresh_stories, story_values, write_pointers
 
 # The batch's own values of each story go in; a story already stored merges them with its row
@@ -63,7 +62,7 @@ def fold_inserted(session: Session, rows: list[dict[str, Any]]) -> None:
         copies[row["story_id"]].append(SimpleNamespace(**row))
     stories = [story_values(story_id, group) for story_id, group in copies.items()]
     conn = session.connection()
-    result = conn.execute(_FOLD, {"rows": json.dumps(stories, default=timestamp_json)})
+    result = conn.execute(_FOLD, {"rows": json_document(stories)})
     repoints, changed, rebuild = [], [], []
     for story_id, original, count in result:
         fresh = copies[story_id]
